@@ -1,0 +1,16 @@
+/**
+ * Meridian's HTTP API as a Hono app. `createApp` takes its dependencies (engine probes,
+ * and as features land, the stores, lock table and job services) so tests call
+ * `app.request(...)` with no server, the Lambda adapter in functions/api.ts wires the AWS
+ * implementations, and the local runtime serves the same app with @hono/node-server.
+ */
+export { type App, type AppDependencies, createApp } from './app'
+export { awsEngineProbes } from './aws-probes'
+export { type EngineProbe, probeEngines } from './health'
+export {
+  type ProblemDetails,
+  ProblemError,
+  problemContentType,
+  problemResponse,
+  problemType,
+} from './problem'

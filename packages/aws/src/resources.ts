@@ -1,0 +1,82 @@
+// One definition of every table, queue and bucket. The shapes follow the arguments of
+// SST's components (sst.aws.Dynamo `fields`/`primaryIndex`/`globalIndexes`/`ttl`,
+// sst.aws.Queue `visibilityTimeout`/`dlq`) so infra/ passes them through unchanged, and the
+// local bootstrap turns the same objects into CreateTable/CreateQueue/CreateBucket calls.
+// `resource` is the name code reads through `Resource.<name>` from the sst SDK.
+import { stageConfig } from './stage-config'
+
+export type FieldType = 'string' | 'number' | 'binary'
+
+export interface TableDefinition {
+  resource: string
+  /** Region the table lives in; undefined means the home region. */
+  region?: string
+  fields: Record<string, FieldType>
+  primaryIndex: { hashKey: string; rangeKey?: string }
+  globalIndexes?: Record<string, { hashKey: string; rangeKey?: string }>
+  /** Attribute holding an epoch-seconds expiry; DynamoDB deletes expired items lazily. */
+  ttl?: string
+}
+
+export interface QueueDefinition {
+  resource: string
+  /** Seconds a received message stays invisible; must exceed the subscriber's timeout. */
+  visibilityTimeoutSeconds: number
+  deadLetter: { resource: string; maxReceiveCount: number }
+}
+
+export interface BucketDefinition {
+  resource: string
+}
+
+/**
+ * Locks, transaction records, jobs, tasks and the ring config. Items that need attention
+ * (an in-doubt transaction, a straggling task) also carry gsi1pk/gsi1sk, so the sparse
+ * `attention` index lists exactly them without a scan.
+ */
+export const coordinationTable = {
+  resource: 'Coordination',
+  fields: { pk: 'string', sk: 'string', gsi1pk: 'string', gsi1sk: 'string' },
+  primaryIndex: { hashKey: 'pk', rangeKey: 'sk' },
+  globalIndexes: { attention: { hashKey: 'gsi1pk', rangeKey: 'gsi1sk' } },
+  ttl: 'expiresAt',
+} as const satisfies TableDefinition
+
+/** `us-east-1` becomes `StoreUsEast1`: a valid resource name for SST links. */
+export function storeTableResource(region: string): string {
+  const pascal = region
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('')
+  return `Store${pascal}`
+}
+
+/** One KV store table per region: value, version, fence and intent live on the item. */
+export function storeTable(region: string): TableDefinition {
+  return {
+    resource: storeTableResource(region),
+    region,
+    fields: { pk: 'string' },
+    primaryIndex: { hashKey: 'pk' },
+  }
+}
+
+export const storeTables: readonly TableDefinition[] = stageConfig.storeRegions.map(storeTable)
+
+export const mapQueue = {
+  resource: 'MapQueue',
+  visibilityTimeoutSeconds: 360,
+  deadLetter: { resource: 'MapDeadLetterQueue', maxReceiveCount: 5 },
+} as const satisfies QueueDefinition
+
+export const reduceQueue = {
+  resource: 'ReduceQueue',
+  visibilityTimeoutSeconds: 360,
+  deadLetter: { resource: 'ReduceDeadLetterQueue', maxReceiveCount: 5 },
+} as const satisfies QueueDefinition
+
+export const queues: readonly QueueDefinition[] = [mapQueue, reduceQueue]
+
+export const dataBucket = { resource: 'DataBucket' } as const satisfies BucketDefinition
+
+export const tables: readonly TableDefinition[] = [coordinationTable, ...storeTables]

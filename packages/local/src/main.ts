@@ -1,0 +1,48 @@
+// `npm start`: the local runtime in the foreground until Ctrl-C (or SIGTERM), then
+// everything it started is stopped in reverse order. Options come from the environment:
+// PORT (default 3000), MERIDIAN_PERSIST=1 to keep DynamoDB data under .data/, and
+// MERIDIAN_CONCURRENCY for the number of invocation threads (default: cores).
+import { JavaMissingError } from './java'
+import { startLocalRuntime } from './runtime'
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+
+const started = performance.now()
+const concurrency = process.env.MERIDIAN_CONCURRENCY
+  ? Number(process.env.MERIDIAN_CONCURRENCY)
+  : undefined
+const log = (line: string) => console.log(`[meridian] ${line}`)
+
+try {
+  const runtime = await startLocalRuntime({
+    port: Number(process.env.PORT ?? 3000),
+    persist: ['1', 'true'].includes(process.env.MERIDIAN_PERSIST ?? ''),
+    concurrency,
+    log,
+  })
+  const seconds = ((performance.now() - started) / 1000).toFixed(1)
+  log(
+    `ready in ${seconds} s: ${runtime.url}  (health: ${runtime.url}/health; Ctrl-C stops everything)`,
+  )
+
+  let stopping = false
+  const shutdown = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log(`${signal}: stopping`)
+    const force = setTimeout(() => process.exit(1), 15_000)
+    force.unref()
+    await runtime.stop()
+    log('stopped')
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+} catch (error) {
+  if (error instanceof JavaMissingError) {
+    console.error(`[meridian] ${error.message}`)
+  } else {
+    console.error('[meridian] failed to start:', error)
+  }
+  process.exit(1)
+}

@@ -1,0 +1,123 @@
+// The whole local runtime behind `npm start`: engines, resources, the SST resource
+// environment, the API on a port, SQS pollers and scheduled handlers. Tests use the same
+// pieces, so what `npm start` runs is what the suite checks.
+import { fileURLToPath } from 'node:url'
+import { SQSClient } from '@aws-sdk/client-sqs'
+import { type ServerType, serve } from '@hono/node-server'
+import { queueSubscriptions, schedules, stageConfig } from '@meridian/aws'
+import { bootstrapResources } from './bootstrap'
+import { defaultPersistDirectory, startLocalEngines } from './engines'
+import { resourceEnvironment } from './local-resources'
+import { Scheduler } from './scheduler'
+import { SqsPoller } from './sqs-poller'
+import { WorkerPool } from './worker-pool'
+
+export const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url))
+
+export interface LocalRuntimeOptions {
+  port: number
+  stage?: string
+  persist?: boolean
+  /** Invocation threads; defaults to the number of cores. */
+  concurrency?: number
+  log?: (line: string) => void
+}
+
+export interface LocalRuntime {
+  url: string
+  stop(): Promise<void>
+}
+
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const log = options.log ?? (() => {})
+  const region = stageConfig.homeRegion
+  const stage = options.stage ?? 'local'
+  const engines = await startLocalEngines({
+    region,
+    persistDirectory: options.persist ? defaultPersistDirectory : undefined,
+  })
+  const cleanups: Array<() => Promise<void>> = [() => engines.stop()]
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  }
+  try {
+    const resources = await bootstrapResources({ stage, region, endpoints: engines })
+    // Set before anything imports `sst`: Resource reads the environment once, at load.
+    Object.assign(process.env, resourceEnvironment(resources, engines))
+
+    const pool = new WorkerPool({ rootDirectory: repositoryRoot, size: options.concurrency })
+    cleanups.push(() => pool.close())
+
+    const sqs = new SQSClient({ region, useQueueUrlAsEndpoint: false })
+    cleanups.push(async () => sqs.destroy())
+    const invoke = pool.invoke.bind(pool)
+    for (const subscription of queueSubscriptions) {
+      const queue = resources.queues.get(subscription.queue.resource)
+      if (!queue) throw new Error(`queue ${subscription.queue.resource} was not created`)
+      const poller = new SqsPoller({
+        sqs,
+        queueUrl: queue.url,
+        queueArn: queue.arn,
+        region,
+        handler: subscription.handler,
+        batchSize: subscription.batchSize,
+        maximumConcurrency: subscription.maximumConcurrency,
+        invocation: {
+          functionName: subscription.handler,
+          timeoutMs: subscription.timeoutSeconds * 1000,
+        },
+        invoke,
+        onInvocationError: (error, records) =>
+          log(
+            `${subscription.handler} failed on ${records.length} record(s): ${error.name}: ${error.message}`,
+          ),
+      })
+      poller.start()
+      cleanups.push(() => poller.stop())
+    }
+    const scheduler = new Scheduler({
+      schedules,
+      region,
+      invoke,
+      onRun: (schedule, outcome) => {
+        if (!outcome.ok)
+          log(`${schedule.name} failed: ${outcome.error.name}: ${outcome.error.message}`)
+      },
+    })
+    scheduler.start()
+    cleanups.push(() => scheduler.stop())
+
+    const { app } = await import('../../../functions/api')
+    const server = await listen(app.fetch, options.port)
+    cleanups.push(() => closeServer(server))
+    const address = server.address()
+    const port = typeof address === 'object' && address ? address.port : options.port
+    log(
+      `engines: DynamoDB Local ${engines.dynamodbEndpoint}${options.persist ? ` (data in ${defaultPersistDirectory})` : ' (in memory)'}, fauxqs ${engines.sqsEndpoint}`,
+    )
+    log(
+      `pollers: ${queueSubscriptions.length} queue subscription(s), ${schedules.length} schedule(s), ${pool.size} invocation thread(s)`,
+    )
+    return { url: `http://localhost:${port}`, stop }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}
+
+function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+  port: number,
+): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port }, () => resolve(server))
+    server.once('error', reject)
+  })
+}
+
+function closeServer(server: ServerType): Promise<void> {
+  return new Promise((resolve) => {
+    if ('closeAllConnections' in server) server.closeAllConnections()
+    server.close(() => resolve())
+  })
+}

@@ -1,0 +1,26 @@
+// Starts DynamoDB Local and fauxqs once for the integration project, on free ports,
+// creates every table, queue and bucket from the shared definitions, and hands the
+// resulting SST resource environment to the test workers. Teardown stops both engines;
+// if vitest dies instead, DynamoDB Local's watchdog sees its stdin close and kills Java.
+import { stageConfig } from '@meridian/aws'
+import { bootstrapResources, resourceEnvironment, startLocalEngines } from '@meridian/local'
+import type { TestProject } from 'vitest/node'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    resourceEnvironment: Record<string, string>
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const region = stageConfig.homeRegion
+  const engines = await startLocalEngines({ region })
+  try {
+    const resources = await bootstrapResources({ stage: 'test', region, endpoints: engines })
+    project.provide('resourceEnvironment', resourceEnvironment(resources, engines))
+  } catch (error) {
+    await engines.stop()
+    throw error
+  }
+  return () => engines.stop()
+}
