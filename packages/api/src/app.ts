@@ -6,6 +6,22 @@ import { HTTPException } from 'hono/http-exception'
 import { type EngineProbe, healthRoutes } from './health'
 import { ProblemError, problemResponse, problemType } from './problem'
 
+/**
+ * Every route runs for one tenant; storage is namespaced by it (each package takes the
+ * tenant with the operation). Until authentication lands, every request is the
+ * `default` tenant.
+ */
+export const defaultTenant = 'default'
+
+export interface AppEnv {
+  Variables: { tenant: string }
+}
+
+/**
+ * What the routes need. Each feature adds its service as an optional field and mounts its
+ * routes only when present, so a test builds an app with just what it exercises;
+ * functions/api.ts wires the AWS implementations of all of them.
+ */
 export interface AppDependencies {
   probes: readonly EngineProbe[]
   /** Where unexpected errors are reported; the response never carries their details. */
@@ -13,8 +29,12 @@ export interface AppDependencies {
 }
 
 export function createApp(dependencies: AppDependencies) {
-  const app = new Hono()
+  const app = new Hono<AppEnv>()
   app.route('/health', healthRoutes(dependencies.probes))
+  app.use('*', async (c, next) => {
+    c.set('tenant', defaultTenant)
+    await next()
+  })
 
   app.notFound((c) =>
     problemResponse({

@@ -4,7 +4,7 @@
  * `app.request(...)` with no server, the Lambda adapter in functions/api.ts wires the AWS
  * implementations, and the local runtime serves the same app with @hono/node-server.
  */
-export { type App, type AppDependencies, createApp } from './app'
+export { type App, type AppDependencies, type AppEnv, createApp, defaultTenant } from './app'
 export { awsEngineProbes } from './aws-probes'
 export { type EngineProbe, probeEngines } from './health'
 export {
