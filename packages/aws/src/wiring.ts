@@ -23,6 +23,31 @@ export interface Schedule {
   timeoutSeconds: number
 }
 
+/** A handler that S3 invokes with an S3Event when objects are created under a prefix. */
+export interface BucketNotification {
+  name: string
+  handler: string
+  /** Only keys starting with this prefix notify the handler. */
+  filterPrefix: string
+  events: Array<'s3:ObjectCreated:*'>
+  timeoutSeconds: number
+}
+
+/** The HTTP API function. */
+export const apiFunction = { name: 'Api', handler: 'functions/api.handler', timeoutSeconds: 30 } as const
+
 export const queueSubscriptions: QueueSubscription[] = []
 
 export const schedules: Schedule[] = []
+
+export const bucketNotifications: BucketNotification[] = []
+
+/** Every handler any piece of infra invokes: what must exist, export and bundle cleanly. */
+export function allHandlers(): string[] {
+  return [
+    apiFunction.handler,
+    ...queueSubscriptions.map((subscription) => subscription.handler),
+    ...schedules.map((schedule) => schedule.handler),
+    ...bucketNotifications.map((notification) => notification.handler),
+  ]
+}
