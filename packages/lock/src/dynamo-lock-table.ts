@@ -1,0 +1,248 @@
+// The DynamoDB adapter of the LockTable port, on the coordination table.
+//
+// Items:
+//   pk `lock#${tenant}#${name}`, sk `lock`: fence N, owner S?, leaseUntilMs N?, updatedAtMs N
+//   pk `lock-floor#${tenant}`,   sk `floor`: fenceFloor N (never deleted)
+//
+// Lock items never get `expiresAt`: DynamoDB's TTL would delete them without raising the
+// floor and the next grant would restart the fence. Idle items are removed only by
+// `removeIdle`, a transaction that deletes the item and raises the tenant's floor to its
+// fence, so a re-created lock starts at floor + 1, above every fence the name ever had.
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb'
+import type { GrantInput, LockKey, LockRecord, LockTable, LockWriteResult } from './lock-table'
+
+type Item = Record<string, AttributeValue>
+
+const names = {
+  '#owner': 'owner',
+  '#fence': 'fence',
+  '#leaseUntilMs': 'leaseUntilMs',
+  '#updatedAtMs': 'updatedAtMs',
+}
+
+// Condition parts, named once and combined per write.
+const exists = 'attribute_exists(#fence)'
+const absent = 'attribute_not_exists(#fence)'
+const free = 'attribute_not_exists(#owner)'
+const expired = '#leaseUntilMs < :expiredBeforeMs'
+const heldBy = '#owner = :owner AND #fence = :fence'
+const untouchedSince = '#updatedAtMs < :idleBeforeMs'
+const expiredLongAgo = '#leaseUntilMs < :idleBeforeMs'
+const sameFence = '#fence = :fence'
+
+export function lockItemKey(key: LockKey): Item {
+  return { pk: { S: `lock#${key.tenant}#${key.name}` }, sk: { S: 'lock' } }
+}
+
+export function fenceFloorItemKey(tenant: string): Item {
+  return { pk: { S: `lock-floor#${tenant}` }, sk: { S: 'floor' } }
+}
+
+const number = (value: number): AttributeValue => ({ N: String(value) })
+
+function toRecord(item: Item | undefined): LockRecord | undefined {
+  if (!item?.fence?.N) return undefined
+  const record: LockRecord = {
+    fence: Number(item.fence.N),
+    updatedAtMs: Number(item.updatedAtMs?.N ?? 0),
+  }
+  if (item.owner?.S !== undefined) record.owner = item.owner.S
+  if (item.leaseUntilMs?.N !== undefined) record.leaseUntilMs = Number(item.leaseUntilMs.N)
+  return record
+}
+
+export class DynamoLockTable implements LockTable {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  acquire(key: LockKey, grant: GrantInput): Promise<LockWriteResult> {
+    return this.update({
+      Key: lockItemKey(key),
+      UpdateExpression:
+        'SET #owner = :owner, #leaseUntilMs = :leaseUntilMs, #updatedAtMs = :nowMs ADD #fence :one',
+      ConditionExpression: `${exists} AND (${free} OR ${expired})`,
+      ExpressionAttributeValues: {
+        ':owner': { S: grant.owner },
+        ':leaseUntilMs': number(grant.leaseUntilMs),
+        ':nowMs': number(grant.nowMs),
+        ':expiredBeforeMs': number(grant.expiredBeforeMs),
+        ':one': number(1),
+      },
+    })
+  }
+
+  create(key: LockKey, grant: GrantInput & { fence: number }): Promise<LockWriteResult> {
+    return this.update({
+      Key: lockItemKey(key),
+      UpdateExpression:
+        'SET #owner = :owner, #leaseUntilMs = :leaseUntilMs, #updatedAtMs = :nowMs, #fence = :fence',
+      ConditionExpression: absent,
+      ExpressionAttributeValues: {
+        ':owner': { S: grant.owner },
+        ':leaseUntilMs': number(grant.leaseUntilMs),
+        ':nowMs': number(grant.nowMs),
+        ':fence': number(grant.fence),
+      },
+    })
+  }
+
+  renew(
+    key: LockKey,
+    input: { owner: string; fence: number; leaseUntilMs: number; nowMs: number },
+  ): Promise<LockWriteResult> {
+    return this.update({
+      Key: lockItemKey(key),
+      UpdateExpression: 'SET #leaseUntilMs = :leaseUntilMs, #updatedAtMs = :nowMs',
+      ConditionExpression: heldBy,
+      ExpressionAttributeValues: {
+        ':owner': { S: input.owner },
+        ':fence': number(input.fence),
+        ':leaseUntilMs': number(input.leaseUntilMs),
+        ':nowMs': number(input.nowMs),
+      },
+    })
+  }
+
+  release(
+    key: LockKey,
+    input: { owner: string; fence: number; nowMs: number },
+  ): Promise<LockWriteResult> {
+    return this.update({
+      Key: lockItemKey(key),
+      UpdateExpression: 'SET #updatedAtMs = :nowMs REMOVE #owner, #leaseUntilMs',
+      ConditionExpression: heldBy,
+      ExpressionAttributeValues: {
+        ':owner': { S: input.owner },
+        ':fence': number(input.fence),
+        ':nowMs': number(input.nowMs),
+      },
+    })
+  }
+
+  async read(key: LockKey): Promise<LockRecord | undefined> {
+    const output = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: lockItemKey(key),
+        ConsistentRead: true,
+      }),
+    )
+    return toRecord(output.Item)
+  }
+
+  async readFenceFloor(tenant: string): Promise<number> {
+    const output = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: fenceFloorItemKey(tenant),
+        ConsistentRead: true,
+      }),
+    )
+    return Number(output.Item?.fenceFloor?.N ?? 0)
+  }
+
+  async removeIdle(
+    key: LockKey,
+    input: { fence: number; idleBeforeMs: number },
+  ): Promise<LockWriteResult> {
+    const deleteIdle = {
+      Delete: {
+        TableName: this.tableName,
+        Key: lockItemKey(key),
+        ConditionExpression: `${sameFence} AND ${untouchedSince} AND (${free} OR ${expiredLongAgo})`,
+        ExpressionAttributeNames: {
+          '#fence': 'fence',
+          '#owner': 'owner',
+          '#updatedAtMs': 'updatedAtMs',
+          '#leaseUntilMs': 'leaseUntilMs',
+        },
+        ExpressionAttributeValues: {
+          ':fence': number(input.fence),
+          ':idleBeforeMs': number(input.idleBeforeMs),
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      },
+    }
+    const floorNames = { '#fenceFloor': 'fenceFloor' }
+    const floorValues = { ':fence': number(input.fence) }
+    // DynamoDB has no max(): first try raising the floor to this fence; if the floor is
+    // already higher (another name's cleanup), delete with a check that it still is.
+    const raiseFloor = {
+      Update: {
+        TableName: this.tableName,
+        Key: fenceFloorItemKey(key.tenant),
+        UpdateExpression: 'SET #fenceFloor = :fence',
+        ConditionExpression: 'attribute_not_exists(#fenceFloor) OR #fenceFloor < :fence',
+        ExpressionAttributeNames: floorNames,
+        ExpressionAttributeValues: floorValues,
+      },
+    }
+    const floorAlreadyHigher = {
+      ConditionCheck: {
+        TableName: this.tableName,
+        Key: fenceFloorItemKey(key.tenant),
+        ConditionExpression: '#fenceFloor >= :fence',
+        ExpressionAttributeNames: floorNames,
+        ExpressionAttributeValues: floorValues,
+      },
+    }
+    for (const floorPart of [raiseFloor, floorAlreadyHigher]) {
+      try {
+        await this.client.send(
+          new TransactWriteItemsCommand({ TransactItems: [deleteIdle, floorPart] }),
+        )
+        return { ok: true, record: { fence: input.fence, updatedAtMs: input.idleBeforeMs } }
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error
+        const [lockReason, floorReason] = error.CancellationReasons ?? []
+        if (lockReason?.Code === 'ConditionalCheckFailed')
+          return { ok: false, current: toRecord(lockReason.Item) }
+        if (floorReason?.Code !== 'ConditionalCheckFailed') throw error
+      }
+    }
+    throw new Error('fence floor changed between two cleanup attempts') // floors only grow
+  }
+
+  private async update(input: {
+    Key: Item
+    UpdateExpression: string
+    ConditionExpression: string
+    ExpressionAttributeValues: Item
+  }): Promise<LockWriteResult> {
+    const used = Object.fromEntries(
+      Object.entries(names).filter(
+        ([placeholder]) =>
+          input.UpdateExpression.includes(placeholder) ||
+          input.ConditionExpression.includes(placeholder),
+      ),
+    )
+    try {
+      const output = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          ...input,
+          ExpressionAttributeNames: used,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      )
+      const record = toRecord(output.Attributes)
+      if (!record) throw new Error('UpdateItem returned no attributes')
+      return { ok: true, record }
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        return { ok: false, current: toRecord(error.Item) }
+      throw error
+    }
+  }
+}
