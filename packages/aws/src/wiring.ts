@@ -1,7 +1,21 @@
 // Which handler in functions/ consumes which queue and which runs on a schedule. Infra
 // turns these into queue subscribers and crons; the local runtime into SQS pollers and
 // timers. Later features append their entries here, so the two can't drift.
-import type { QueueDefinition } from './resources'
+import {
+  coordinationTable,
+  dataBucket,
+  mapQueue,
+  type QueueDefinition,
+  reduceQueue,
+  storeTables,
+} from './resources'
+
+/**
+ * Resource names (`Resource.<name>`) a function's code reads. Infra links exactly these,
+ * which is also how SST grants IAM, so this list is the function's least privilege; a
+ * test bundles each handler and fails if its code can reach a resource not listed here.
+ */
+export type Links = readonly string[]
 
 export interface QueueSubscription {
   queue: QueueDefinition
@@ -13,6 +27,7 @@ export interface QueueSubscription {
   maximumConcurrency: number
   /** The function timeout; the queue's visibility timeout must be at least 6× this. */
   timeoutSeconds: number
+  links: Links
 }
 
 export interface Schedule {
@@ -21,6 +36,7 @@ export interface Schedule {
   /** Period between runs; infra renders it as `rate(N minutes)`. */
   everySeconds: number
   timeoutSeconds: number
+  links: Links
 }
 
 /** A handler that S3 invokes with an S3Event when objects are created under a prefix. */
@@ -31,10 +47,22 @@ export interface BucketNotification {
   filterPrefix: string
   events: Array<'s3:ObjectCreated:*'>
   timeoutSeconds: number
+  links: Links
 }
 
-/** The HTTP API function. */
-export const apiFunction = { name: 'Api', handler: 'functions/api.handler', timeoutSeconds: 30 } as const
+/** The HTTP API function: its routes touch every table, both queues and the bucket. */
+export const apiFunction = {
+  name: 'Api',
+  handler: 'functions/api.handler',
+  timeoutSeconds: 30,
+  links: [
+    coordinationTable.resource,
+    ...storeTables.map((table) => table.resource),
+    mapQueue.resource,
+    reduceQueue.resource,
+    dataBucket.resource,
+  ],
+}
 
 export const queueSubscriptions: QueueSubscription[] = []
 
