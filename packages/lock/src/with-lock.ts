@@ -89,19 +89,34 @@ export async function withLock<T>(
   }
 
   const loops = Promise.all([watchDeadline(), renewLoop()])
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown }
   try {
-    return await fn({ signal: holder.signal, fence: lease.fence, lease: () => lease })
-  } finally {
-    stop.abort()
-    await loops
-    if (!lost) {
-      try {
-        await service.release(tenant, name, { owner, fence: lease.fence })
-      } catch (error) {
-        // The lease may have lapsed unnoticed; the fence already protects the resource,
-        // and the lock frees itself at lease end. Nothing to undo.
-        if (!(error instanceof LockNotHeldError) && !isTransientError(error)) throw error
-      }
+    outcome = {
+      ok: true,
+      value: await fn({ signal: holder.signal, fence: lease.fence, lease: () => lease }),
     }
+  } catch (error) {
+    outcome = { ok: false, error }
+  }
+  stop.abort()
+  await loops
+  if (!lost) await releaseQuietly(service, tenant, name, owner, lease.fence)
+  if (!outcome.ok) throw outcome.error
+  return outcome.value
+}
+
+async function releaseQuietly(
+  service: LockService,
+  tenant: string,
+  name: string,
+  owner: string,
+  fence: number,
+) {
+  try {
+    await service.release(tenant, name, { owner, fence })
+  } catch (error) {
+    // The lease may have lapsed unnoticed, or the table is throttling: the fence already
+    // protects the resource and the lock frees itself at lease end. Nothing to undo.
+    if (!(error instanceof LockNotHeldError) && !isTransientError(error)) throw error
   }
 }
