@@ -1,5 +1,27 @@
 /**
- * Regional KV stores: versioned items in one DynamoDB table per region, compare-and-swap
- * on version, writes fenced by lock tokens, and the item format transaction intents use.
+ * Regional KV stores: versioned items in one DynamoDB table per region, compare-and-swap on
+ * version, writes fenced by lock tokens, the item format transaction intents use, the ring
+ * config (stored in the coordination table, cached with a bounded staleness) and the KV
+ * service that routes each `${tenant}#${key}` through the ring to its region's store, with
+ * optional replication over R regions and write/read quorums.
+ *
+ * Ports other packages implement or use:
+ * - RegionalStore (regional-store.ts): get / put / delete on one region's table, with
+ *   expectedVersion ('absent' for create-only), fence and typed errors. DynamoRegionalStore
+ *   is its implementation; test/integration/store/store-contract.ts is its contract suite.
+ * - IntentResolver (kv-service.ts): `resolve(storageKey, item) → 'committed' | 'aborted' |
+ *   'pending'`, called when a read meets an item with an `intent`; the transactions package
+ *   supplies it. Without one, reads return the committed value.
+ * - RingConfigStore / KeyRouter (ring-config.ts): where the ring config lives and how a key
+ *   finds its nodes.
  */
+export * from './dynamo-regional-store'
+export * from './dynamo-ring-config-store'
+export * from './errors'
 export * from './item-format'
+export * from './kv-service'
+export * from './limits'
+export * from './quorum'
+export * from './regional-store'
+export * from './ring-cache'
+export * from './ring-config'

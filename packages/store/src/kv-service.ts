@@ -1,0 +1,377 @@
+// The KV service: validates input, routes `${tenant}#${key}` through the ring to the owning
+// region's store (or, with replication, to the first R distinct regions of the key's
+// preference list), and resolves transaction intents met on reads.
+//
+// Consistency by replication setting:
+// - R = 1 (the default): each key lives in exactly one table. Reads are strongly consistent
+//   GetItems and every write is one conditional UpdateItem, so operations on a key are
+//   linearizable, compare-and-swap is atomic, and fences and intents are enforced inside the
+//   write. This holds while every handler routes the key to the same region (see
+//   ring-cache.ts for what a ring change does).
+// - R > 1 with write quorum W and read quorum Rr = R - W + 1 (so W + Rr > R): a write first
+//   reads Rr replicas, checks its expected version, fence and intents against the newest
+//   answer, assigns version = newest + 1, and writes that version to all R replicas in
+//   parallel; each replica accepts only a version above its own (replicas that missed
+//   writes catch up). It succeeds at W acceptances. A read asks all R replicas, takes the
+//   first Rr answers and returns the highest version. Because every read quorum meets every
+//   successful write quorum, a read started after a write succeeded returns that write or a
+//   later one (read-your-writes and monotonic versions), as long as no write is concurrent.
+//   What breaks: compare-and-swap is not atomic across replicas. Two concurrent writers can
+//   both read version v and both assign v + 1; each replica accepts whichever arrives first,
+//   so one writer may win some replicas and the other the rest: both values then exist under
+//   version v + 1, the loser is told it failed, yet a later read may return its value until
+//   the next write supersedes both. A write that fails to reach W replicas may likewise
+//   leave its value on fewer replicas and be read later. Fences are checked against the
+//   read quorum and again by each replica, but the same race lets a stale holder's write
+//   land on a replica the new holder has not reached. Use R = 1 for locks, CAS and
+//   transactions; R > 1 buys availability (a replica down) for last-writer-wins data.
+// Unconditional replicated writes that lose such a race are retried with a fresh read, up
+// to writeAttemptsMax times.
+import {
+  InvalidRingConfigError,
+  KeyInTransactionError,
+  KeyNotFoundError,
+  QuorumNotReachedError,
+  StaleFenceError,
+  VersionMismatchError,
+} from './errors'
+import { type Intent, storageKey } from './item-format'
+import {
+  assertValidContentType,
+  assertValidKey,
+  assertValidValue,
+  defaultContentType,
+} from './limits'
+import { awaitQuorum } from './quorum'
+import type { RegionalStore, StoredItem, WriteOptions, WriteResult } from './regional-store'
+import type { RingCache } from './ring-cache'
+import type { RingConfig, RingNode } from './ring-config'
+
+/** What a reader that met an intent should see, decided by the transaction's record. */
+export type IntentOutcome = 'committed' | 'aborted' | 'pending'
+
+/**
+ * The port through which the store asks the transactions package about an intent. An
+ * implementation looks up the intent's transaction record and may roll it forward or back
+ * (applying or removing the intent) before answering:
+ * - 'committed': the reader sees the intent's write (its value, or absence for a delete) at
+ *   version intent.baseVersion + 1;
+ * - 'aborted' or 'pending': the reader sees the committed value (a pending transaction has
+ *   not reached its commit point, so the read is ordered before it).
+ * Without a resolver, readers see the committed value: reads stay correct for aborted and
+ * pending transactions, but a committed transaction's write is invisible until its
+ * participant applies the intent.
+ */
+export interface IntentResolver {
+  resolve(storageKey: string, item: StoredItem & { intent: Intent }): Promise<IntentOutcome>
+}
+
+export interface Replication {
+  /** Replicas per key (R): distinct regions in the key's preference list. */
+  replicas: number
+  /** Acceptances a write needs (W); reads ask for R - W + 1 answers. */
+  writeQuorum: number
+}
+
+export const writeAttemptsMax = 3
+
+export interface KvServiceOptions {
+  /** One regional store per region, by region name. */
+  stores: Readonly<Record<string, RegionalStore>>
+  ring: RingCache
+  replication?: Replication
+  resolveIntent?: IntentResolver
+}
+
+export interface KvItem {
+  key: string
+  value: Uint8Array
+  contentType: string
+  version: number
+}
+
+export interface KvPutOptions {
+  contentType?: string
+  expectedVersion?: number | 'absent'
+  fence?: number
+}
+
+export interface KvDeleteOptions {
+  expectedVersion?: number
+  fence?: number
+}
+
+export interface KeyOwners {
+  storageKey: string
+  ringVersion: number
+  /** The nodes whose regions hold the key, in preference order (R of them). */
+  owners: RingNode[]
+}
+
+interface Replica {
+  node: RingNode
+  store: RegionalStore
+}
+
+export class KvService {
+  readonly replication: Replication
+  private readonly stores: Readonly<Record<string, RegionalStore>>
+  private readonly ring: RingCache
+  private readonly resolveIntent: IntentResolver | undefined
+
+  constructor(options: KvServiceOptions) {
+    this.stores = options.stores
+    this.ring = options.ring
+    this.resolveIntent = options.resolveIntent
+    this.replication = options.replication ?? { replicas: 1, writeQuorum: 1 }
+    const { replicas, writeQuorum } = this.replication
+    if (!(Number.isInteger(replicas) && replicas >= 1))
+      throw new RangeError('replicas must be >= 1')
+    if (!(Number.isInteger(writeQuorum) && writeQuorum >= 1 && writeQuorum <= replicas)) {
+      throw new RangeError('writeQuorum must be between 1 and replicas')
+    }
+  }
+
+  /** Checks that a ring config can serve this service: every region has a store, enough regions. */
+  validateRing(config: Omit<RingConfig, 'version'>): void {
+    if (config.nodes.length === 0)
+      throw new InvalidRingConfigError('a ring needs at least one node')
+    const regions = new Set<string>()
+    for (const node of config.nodes) {
+      if (!this.stores[node.region]) {
+        throw new InvalidRingConfigError(
+          `node ${node.id} names region ${node.region}, which has no store`,
+        )
+      }
+      regions.add(node.region)
+    }
+    if (regions.size < this.replication.replicas) {
+      throw new InvalidRingConfigError(
+        `${this.replication.replicas} replicas need as many regions; the ring has ${regions.size}`,
+      )
+    }
+  }
+
+  async owners(tenant: string, key: string): Promise<KeyOwners> {
+    assertValidKey(key)
+    const routed = storageKey(tenant, key)
+    const { config, replicas } = await this.route(routed)
+    return { storageKey: routed, ringVersion: config.version, owners: replicas.map((r) => r.node) }
+  }
+
+  /** The key's value; throws KeyNotFoundError when it has none (never written, or deleted). */
+  async get(tenant: string, key: string): Promise<KvItem> {
+    assertValidKey(key)
+    const routed = storageKey(tenant, key)
+    const { replicas } = await this.route(routed)
+    const item =
+      replicas.length === 1
+        ? await replicas[0]!.store.get(routed)
+        : await this.readQuorum(routed, replicas)
+    return this.visible(key, routed, item)
+  }
+
+  async put(
+    tenant: string,
+    key: string,
+    value: Uint8Array,
+    options: KvPutOptions = {},
+  ): Promise<WriteResult> {
+    assertValidKey(key)
+    assertValidValue(value)
+    const contentType = options.contentType ?? defaultContentType
+    assertValidContentType(contentType)
+    const routed = storageKey(tenant, key)
+    const { replicas } = await this.route(routed)
+    const writeOptions = definedOnly({
+      expectedVersion: options.expectedVersion,
+      fence: options.fence,
+    })
+    const put = (store: RegionalStore, extra: WriteOptions = {}) =>
+      store.put(routed, { value, contentType }, { ...writeOptions, ...extra })
+    if (replicas.length === 1) return put(replicas[0]!.store)
+    return this.writeReplicated(routed, replicas, 'put', writeOptions, put)
+  }
+
+  async delete(tenant: string, key: string, options: KvDeleteOptions = {}): Promise<WriteResult> {
+    assertValidKey(key)
+    const routed = storageKey(tenant, key)
+    const { replicas } = await this.route(routed)
+    const writeOptions = definedOnly({
+      expectedVersion: options.expectedVersion,
+      fence: options.fence,
+    })
+    const remove = (store: RegionalStore, extra: WriteOptions = {}) =>
+      store.delete(routed, { ...writeOptions, ...extra })
+    if (replicas.length === 1) return remove(replicas[0]!.store)
+    return this.writeReplicated(routed, replicas, 'delete', writeOptions, remove)
+  }
+
+  private async route(routed: string): Promise<{ config: RingConfig; replicas: Replica[] }> {
+    const { config, router } = await this.ring.current()
+    const wanted = this.replication.replicas
+    let nodes = router.preferenceList(routed, wanted)
+    if (distinctRegions(nodes).length < wanted)
+      nodes = router.preferenceList(routed, config.nodes.length)
+    const replicas = distinctRegions(nodes)
+      .slice(0, wanted)
+      .map((node) => {
+        const store = this.stores[node.region]
+        if (!store) throw new InvalidRingConfigError(`no store for region ${node.region}`)
+        return { node, store }
+      })
+    if (replicas.length < wanted) {
+      throw new InvalidRingConfigError(`the ring has fewer than ${wanted} regions`)
+    }
+    return { config, replicas }
+  }
+
+  /** Asks every replica, answers with the newest of the first R - W + 1 answers. */
+  private async readQuorum(routed: string, replicas: Replica[]): Promise<StoredItem | undefined> {
+    const needed = this.replication.replicas - this.replication.writeQuorum + 1
+    const outcome = await awaitQuorum(
+      replicas.map((replica) => replica.store.get(routed)),
+      needed,
+    )
+    if (!outcome.reached) {
+      throw new QuorumNotReachedError(routed, needed, outcome.successes.length, outcome.failures)
+    }
+    return newest(outcome.successes)
+  }
+
+  private async visible(
+    key: string,
+    routed: string,
+    item: StoredItem | undefined,
+  ): Promise<KvItem> {
+    if (item?.intent && this.resolveIntent) {
+      const intent = item.intent
+      const outcome = await this.resolveIntent.resolve(routed, { ...item, intent })
+      if (outcome === 'committed') {
+        const version = intent.baseVersion + 1
+        if (intent.operation === 'delete' || intent.value === undefined)
+          throw new KeyNotFoundError(routed, version)
+        return {
+          key,
+          value: intent.value,
+          contentType: intent.contentType ?? defaultContentType,
+          version,
+        }
+      }
+    }
+    if (!item || item.deleted || item.value === undefined)
+      throw new KeyNotFoundError(routed, item?.version)
+    return {
+      key,
+      value: item.value,
+      contentType: item.contentType ?? defaultContentType,
+      version: item.version,
+    }
+  }
+
+  /*
+   * A replicated write (R > 1), its timeline:
+   *   1. read R - W + 1 replicas; the newest answer stands for the key's current state;
+   *   2. check intent, fence, expected version and (for a delete) liveness against it, so a
+   *      write that would fail fails before touching any replica;
+   *   3. assign version = newest + 1 and send the write to all R replicas in parallel, each a
+   *      conditional write that also requires the replica's version to be lower;
+   *   4. succeed at W acceptances; otherwise report the conflict a replica gave (or
+   *      QuorumNotReachedError when replicas failed), after retrying an unconditional write
+   *      that lost a race with a fresh read, up to writeAttemptsMax attempts.
+   */
+  private async writeReplicated(
+    routed: string,
+    replicas: Replica[],
+    operation: 'put' | 'delete',
+    options: WriteOptions,
+    write: (store: RegionalStore, extra: WriteOptions) => Promise<WriteResult>,
+  ): Promise<WriteResult> {
+    const needed = this.replication.writeQuorum
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.readQuorum(routed, replicas)
+      checkBeforeWrite(routed, operation, options, current)
+      const assignedVersion = (current?.version ?? 0) + 1
+      const created = !isLive(current)
+      const outcome = await awaitQuorum(
+        replicas.map((replica) =>
+          write(replica.store, definedOnly({ assignedVersion, fence: options.fence })),
+        ),
+        needed,
+      )
+      if (outcome.reached)
+        return { version: assignedVersion, created: operation === 'put' && created }
+      const conflict = outcome.failures.find(
+        (failure) =>
+          failure instanceof VersionMismatchError ||
+          failure instanceof StaleFenceError ||
+          failure instanceof KeyInTransactionError,
+      )
+      if (conflict instanceof VersionMismatchError) {
+        if (options.expectedVersion === undefined && attempt < writeAttemptsMax) continue
+        throw new VersionMismatchError(
+          routed,
+          options.expectedVersion ?? assignedVersion - 1,
+          conflict.actualVersion,
+          { cause: conflict },
+        )
+      }
+      if (conflict) throw conflict
+      throw new QuorumNotReachedError(routed, needed, outcome.successes.length, outcome.failures)
+    }
+  }
+}
+
+function checkBeforeWrite(
+  routed: string,
+  operation: 'put' | 'delete',
+  options: WriteOptions,
+  current: StoredItem | undefined,
+): void {
+  if (current?.intent) throw new KeyInTransactionError(routed, current.intent.transactionId)
+  if (
+    options.fence !== undefined &&
+    current?.fence !== undefined &&
+    options.fence < current.fence
+  ) {
+    throw new StaleFenceError(routed, options.fence, current.fence)
+  }
+  const expected = options.expectedVersion
+  if (expected === 'absent' && isLive(current)) {
+    throw new VersionMismatchError(routed, expected, current?.version)
+  }
+  if (typeof expected === 'number' && (!isLive(current) || current?.version !== expected)) {
+    throw new VersionMismatchError(routed, expected, current?.version)
+  }
+  if (operation === 'delete' && !isLive(current))
+    throw new KeyNotFoundError(routed, current?.version)
+}
+
+function isLive(item: StoredItem | undefined): boolean {
+  return item !== undefined && !item.deleted && item.version > 0
+}
+
+/** The answer with the highest version; its fence is raised to the highest any answer recorded. */
+function newest(items: readonly (StoredItem | undefined)[]): StoredItem | undefined {
+  let best: StoredItem | undefined
+  let fence: number | undefined
+  for (const item of items) {
+    if (!item) continue
+    if (!best || item.version > best.version) best = item
+    if (item.fence !== undefined && (fence === undefined || item.fence > fence)) fence = item.fence
+  }
+  return best && fence !== undefined ? { ...best, fence } : best
+}
+
+function distinctRegions(nodes: readonly RingNode[]): RingNode[] {
+  const seen = new Set<string>()
+  return nodes.filter((node) => {
+    if (seen.has(node.region)) return false
+    seen.add(node.region)
+    return true
+  })
+}
+
+function definedOnly<T extends object>(object: T): T {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T
+}

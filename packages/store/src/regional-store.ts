@@ -1,0 +1,67 @@
+// The port of one regional store: the operations on KV items in one region's table. The
+// DynamoDB adapter implements it (dynamo-regional-store.ts); the contract suite in
+// test/integration/store checks every implementation against the same expectations.
+import type { Intent } from './item-format'
+
+/** An item as read from a regional store. */
+export interface StoredItem {
+  storageKey: string
+  version: number
+  /** True on a tombstone: the key was deleted; `value` is absent. */
+  deleted: boolean
+  value?: Uint8Array
+  contentType?: string
+  /** Highest fencing token an accepted write carried; undefined when none did. */
+  fence?: number
+  intent?: Intent
+  updatedAtMs?: number
+}
+
+export interface WriteOptions {
+  /**
+   * Compare-and-swap: the write applies only if the key's version is this number, or, for
+   * 'absent', if the key has no live value (never written, or a tombstone).
+   */
+  expectedVersion?: number | 'absent'
+  /**
+   * A lock's fencing token. The write is refused if it is lower than the key's recorded fence;
+   * when accepted, the recorded fence becomes this token, so it never decreases. A write
+   * without a fence is accepted and leaves the recorded fence as it is: a key protected by a
+   * lock is only protected if every writer passes the token.
+   */
+  fence?: number
+  /**
+   * For replicated writes only: the version the coordinator assigned. The replica applies
+   * the write if its own version is lower (or absent) and takes this version; without it the
+   * replica assigns its current version + 1.
+   */
+  assignedVersion?: number
+}
+
+export interface PutValue {
+  value: Uint8Array
+  contentType: string
+}
+
+export interface WriteResult {
+  version: number
+  /** True when the key had no live value before this put (new key or re-create). */
+  created: boolean
+}
+
+export interface RegionalStore {
+  /** A strongly consistent read; undefined when the key was never written. */
+  get(storageKey: string): Promise<StoredItem | undefined>
+  /**
+   * Writes a value in one conditional write. Throws VersionMismatchError, StaleFenceError or
+   * KeyInTransactionError when the condition fails (checked in that order of precedence:
+   * intent, fence, version).
+   */
+  put(storageKey: string, value: PutValue, options?: WriteOptions): Promise<WriteResult>
+  /**
+   * Deletes by writing a tombstone with the next version, so versions keep increasing when
+   * the key is re-created. Throws KeyNotFoundError when there is no live value, and the
+   * same errors as put.
+   */
+  delete(storageKey: string, options?: WriteOptions): Promise<WriteResult>
+}

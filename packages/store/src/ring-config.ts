@@ -1,0 +1,46 @@
+// The ring config as the store sees it, and the ports it reaches the ring through. The
+// shapes match @meridian/ring's config and lookup, which ring-router.ts adapts; keeping a
+// port here lets the KV service be tested with any router and keeps ring versions, storage
+// and caching out of the pure ring package.
+
+export interface RingNode {
+  id: string
+  /** The region whose store table holds the keys this node owns. */
+  region: string
+  zone?: string
+  weight: number
+}
+
+/** A serialisable ring config; `version` increases by one with every stored change. */
+export interface RingConfig {
+  version: number
+  nodes: RingNode[]
+}
+
+/** Routes a key to its nodes; built from one ring config and never changed afterwards. */
+export interface KeyRouter {
+  /** Up to `replicas` distinct nodes in preference order (all nodes when there are fewer). */
+  preferenceList(routingKey: string, replicas: number): readonly RingNode[]
+}
+
+export type KeyRouterFactory = (config: RingConfig) => KeyRouter
+
+/** Where the current ring config is stored (the coordination table's `ring`/`config` item). */
+export interface RingConfigStore {
+  /** The stored config, read strongly consistently; undefined when none was ever stored. */
+  load(): Promise<RingConfig | undefined>
+  /**
+   * Stores `config` in one conditional write if the stored version is `expectedVersion`
+   * ('absent': none stored). The stored config gets version expectedVersion + 1 (or 1);
+   * throws RingVersionMismatchError otherwise.
+   */
+  replace(
+    expectedVersion: number | 'absent',
+    config: Omit<RingConfig, 'version'>,
+  ): Promise<RingConfig>
+}
+
+/** The ring a fresh deployment starts with: one node per store region, weight 1. */
+export function initialRingConfig(regions: readonly string[]): Omit<RingConfig, 'version'> {
+  return { nodes: regions.map((region) => ({ id: region, region, weight: 1 })) }
+}

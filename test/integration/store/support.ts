@@ -1,0 +1,75 @@
+// Shared pieces of the store's integration tests: one DynamoDB adapter per configured region
+// (DynamoDB Local keeps a namespace per region), a ring cache with its own config item so test
+// files don't share one ring, and raw reads of a region's table.
+import { GetItemCommand } from '@aws-sdk/client-dynamodb'
+import { dynamoClient, stageConfig, storeTableResource } from '@meridian/aws'
+import {
+  DynamoRegionalStore,
+  DynamoRingConfigStore,
+  initialRingConfig,
+  type KeyRouterFactory,
+  KvService,
+  type KvServiceOptions,
+  type RegionalStore,
+  RingCache,
+} from '@meridian/store'
+import { Resource } from 'sst'
+
+type Linked = Record<string, { name: string }>
+
+export const regions: readonly string[] = stageConfig.storeRegions
+
+export function tableName(region: string): string {
+  return (Resource as unknown as Linked)[storeTableResource(region)]!.name
+}
+
+export function coordinationTableName(): string {
+  return (Resource as unknown as Linked).Coordination!.name
+}
+
+export function regionalStore(region: string, table = tableName(region)): DynamoRegionalStore {
+  return new DynamoRegionalStore({ client: dynamoClient(region), tableName: table })
+}
+
+export function regionalStores(): Record<string, RegionalStore> {
+  return Object.fromEntries(regions.map((region) => [region, regionalStore(region)]))
+}
+
+export function ringConfigStore(): DynamoRingConfigStore {
+  return new DynamoRingConfigStore({
+    client: dynamoClient(),
+    tableName: coordinationTableName(),
+    itemKey: { pk: `test-ring-${crypto.randomUUID()}`, sk: 'config' },
+  })
+}
+
+/** A KV service over the three regional stores, with its own ring config item. */
+export function kvService(
+  routerFactory: KeyRouterFactory,
+  options: Omit<KvServiceOptions, 'ring' | 'stores'> & {
+    stores?: Record<string, RegionalStore>
+    stalenessMs?: number
+  } = {},
+): { service: KvService; ring: RingCache } {
+  const { stores = regionalStores(), stalenessMs, ...rest } = options
+  const ring: RingCache = new RingCache({
+    store: ringConfigStore(),
+    routerFactory,
+    initialConfig: initialRingConfig(regions),
+    validate: (config) => service.validateRing(config),
+    ...(stalenessMs !== undefined && { stalenessMs }),
+  })
+  const service: KvService = new KvService({ ...rest, stores, ring })
+  return { service, ring }
+}
+
+export async function rawItem(region: string, storageKey: string) {
+  const output = await dynamoClient(region).send(
+    new GetItemCommand({
+      TableName: tableName(region),
+      Key: { pk: { S: storageKey } },
+      ConsistentRead: true,
+    }),
+  )
+  return output.Item
+}
