@@ -1,25 +1,27 @@
-/// <reference path="./.sst/platform/config.d.ts" />
 // The SST app. Resources are declared in infra/, one file per concern, from the same
-// definitions the local runtime bootstraps (packages/aws).
+// definitions the local runtime bootstraps (packages/aws). Deploy with
+// `npm run deploy` (STAGE=production for the retained, protected stage). Its globals are
+// typed by infra/sst-platform.d.ts here; `sst install` generates SST's full types.
 export default $config({
   app(input) {
+    const production = input?.stage === 'production'
     return {
       name: 'meridian',
-      removal: input?.stage === 'production' ? 'retain' : 'remove',
-      protect: input?.stage === 'production',
       home: 'aws',
+      removal: production ? 'retain' : 'remove',
+      protect: production,
     }
   },
   async run() {
     const storage = await import('./infra/storage')
-    const queues = await import('./infra/queues')
-    const api = await import('./infra/api')
+    await import('./infra/queues')
+    await import('./infra/jobs')
+    const { api } = await import('./infra/api')
     return {
-      api: api.api.url,
+      api: api.url,
       bucket: storage.bucket.name,
       coordinationTable: storage.coordination.name,
-      mapQueue: queues.mapQueue.url,
-      reduceQueue: queues.reduceQueue.url,
+      storeTables: [...storage.storeTables.values()].map((table) => table.name),
     }
   },
 })

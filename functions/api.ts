@@ -1,7 +1,8 @@
-// Lambda entry for the HTTP API: the Hono app behind a function URL or API Gateway v2.
+// Lambda entry for the HTTP API: the Hono app behind a Lambda function URL in response
+// streaming mode (infra/api.ts), so server-sent events flow as they are written.
 import { Logger } from '@aws-lambda-powertools/logger'
 import { awsEngineProbes, createApp } from '@meridian/api'
-import { handle } from 'hono/aws-lambda'
+import { streamHandle } from 'hono/aws-lambda'
 
 const logger = new Logger({ serviceName: 'meridian-api' })
 
@@ -10,4 +11,4 @@ export const app = createApp({
   logError: (error) => logger.error('unhandled error', error as Error),
 })
 
-export const handler = handle(app)
+export const handler = streamHandle(app)

@@ -1,14 +1,13 @@
-// The HTTP API: the Hono app on a Lambda function URL (response streaming is available
-// there for server-sent events), linked to what its routes read.
-import { mapQueue, reduceQueue } from './queues'
-import { bucket, coordination, storeTables } from './storage'
+// The HTTP API: the Hono app on a Lambda function URL, linked to what its routes read.
+// Response streaming is on, so GET /jobs/:id/events can stream server-sent events.
+import { apiFunction } from '../packages/aws/src'
+import { functionDefaults, linked } from './links'
 
-export const api = new sst.aws.Function('Api', {
-  handler: 'functions/api.handler',
-  runtime: 'nodejs22.x',
-  architecture: 'arm64',
-  timeout: '30 seconds',
-  memory: '1024 MB',
+export const api = new sst.aws.Function(apiFunction.name, {
+  ...functionDefaults,
+  handler: apiFunction.handler,
+  timeout: `${apiFunction.timeoutSeconds} seconds`,
   url: true,
-  link: [coordination, bucket, mapQueue, reduceQueue, ...storeTables],
+  streaming: true,
+  link: linked(apiFunction.links),
 })

@@ -1,13 +1,10 @@
-// The map and reduce queues with their dead-letter queues, and a subscriber for each
-// entry of the shared wiring (packages/aws/src/wiring.ts), with partial batch responses.
-
-import type { QueueDefinition } from '../packages/aws/src'
+// The map and reduce queues, each with its dead-letter queue (redrive after
+// maxReceiveCount receives). Their subscribers are declared in jobs.ts.
 import {
   mapQueue as mapQueueDefinition,
-  queueSubscriptions,
+  type QueueDefinition,
   reduceQueue as reduceQueueDefinition,
 } from '../packages/aws/src'
-import { bucket, coordination, storeTables } from './storage'
 
 function queueWithDeadLetter(definition: QueueDefinition) {
   const deadLetter = new sst.aws.Queue(definition.deadLetter.resource)
@@ -20,33 +17,11 @@ function queueWithDeadLetter(definition: QueueDefinition) {
 
 const map = queueWithDeadLetter(mapQueueDefinition)
 const reduce = queueWithDeadLetter(reduceQueueDefinition)
-export const mapQueue = map.queue
-export const reduceQueue = reduce.queue
-export const deadLetterQueues = [map.deadLetter, reduce.deadLetter]
 
-const queuesByResource = new Map([
-  [mapQueueDefinition.resource, mapQueue],
-  [reduceQueueDefinition.resource, reduceQueue],
+/** Every queue by resource name, dead-letter queues included. */
+export const queues = new Map<string, (typeof map)['queue']>([
+  [mapQueueDefinition.resource, map.queue],
+  [mapQueueDefinition.deadLetter.resource, map.deadLetter],
+  [reduceQueueDefinition.resource, reduce.queue],
+  [reduceQueueDefinition.deadLetter.resource, reduce.deadLetter],
 ])
-
-for (const subscription of queueSubscriptions) {
-  const queue = queuesByResource.get(subscription.queue.resource)
-  if (!queue) throw new Error(`no queue ${subscription.queue.resource} for ${subscription.handler}`)
-  queue.subscribe(
-    {
-      handler: subscription.handler,
-      runtime: 'nodejs22.x',
-      architecture: 'arm64',
-      timeout: `${subscription.timeoutSeconds} seconds`,
-      link: [coordination, bucket, mapQueue, reduceQueue, ...storeTables],
-    },
-    {
-      batch: { size: subscription.batchSize, partialResponses: true },
-      transform: {
-        eventSourceMapping: {
-          scalingConfig: { maximumConcurrency: subscription.maximumConcurrency },
-        },
-      },
-    },
-  )
-}

@@ -1,30 +1,42 @@
 // Tables and the bucket, from the shared definitions in packages/aws. Each store table
-// lives in its own region through an aws.Provider for that region.
+// lives in its own region through an aws.Provider for that region. DynamoDB encrypts
+// every table at rest (AWS-owned keys) and S3 every object (SSE-S3); both by default.
 import {
   coordinationTable,
   dataBucket,
   stageConfig,
   storeTables as storeTableDefinitions,
+  type TableDefinition,
 } from '../packages/aws/src'
 
-export const coordination = new sst.aws.Dynamo(coordinationTable.resource, {
-  fields: coordinationTable.fields,
-  primaryIndex: coordinationTable.primaryIndex,
-  globalIndexes: coordinationTable.globalIndexes,
-  ttl: coordinationTable.ttl,
-})
+const production = $app.stage === 'production'
 
-export const storeTables = storeTableDefinitions.map((table) => {
-  const region = table.region ?? stageConfig.homeRegion
-  const provider =
-    region === stageConfig.homeRegion
-      ? undefined
-      : new aws.Provider(`Provider${table.resource}`, { region })
-  return new sst.aws.Dynamo(
-    table.resource,
-    { fields: table.fields, primaryIndex: table.primaryIndex },
-    provider ? { provider } : undefined,
-  )
-})
+function dynamoArgs(table: TableDefinition) {
+  return {
+    fields: table.fields,
+    primaryIndex: table.primaryIndex,
+    ...(table.globalIndexes && { globalIndexes: table.globalIndexes }),
+    ...(table.ttl && { ttl: table.ttl }),
+    deletionProtection: production,
+    transform: { table: { pointInTimeRecovery: { enabled: true } } },
+  }
+}
 
-export const bucket = new sst.aws.Bucket(dataBucket.resource)
+export const coordination = new sst.aws.Dynamo(
+  coordinationTable.resource,
+  dynamoArgs(coordinationTable),
+)
+
+/** One store table per region, keyed by its resource name (`StoreEuWest1`). */
+export const storeTables = new Map(
+  storeTableDefinitions.map((table) => {
+    const region = table.region ?? stageConfig.homeRegion
+    const options =
+      region === stageConfig.homeRegion
+        ? undefined
+        : { provider: new aws.Provider(`${table.resource}Provider`, { region }) }
+    return [table.resource, new sst.aws.Dynamo(table.resource, dynamoArgs(table), options)] as const
+  }),
+)
+
+export const bucket = new sst.aws.Bucket(dataBucket.resource, { enforceHttps: true })

@@ -10,6 +10,7 @@ describe('Scheduler', () => {
       handler: 'test/fixtures/handlers.sleepThenAnswer',
       everySeconds: 0.1,
       timeoutSeconds: 5,
+      links: [],
     }
     const runs: Array<{ start: number; end: number; event: unknown }> = []
     let active = 0
