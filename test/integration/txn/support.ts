@@ -1,0 +1,41 @@
+// DynamoDB-backed ports for the transaction tests: the coordination table and the three
+// regional store tables of DynamoDB Local, names read through Resource as in production.
+import { dynamoClient, stageConfig, storeTableResource } from '@meridian/aws'
+import {
+  type Clock,
+  DynamoDbParticipant,
+  DynamoDbTransactionLog,
+  hashModuloRouter,
+  type RegionalTable,
+  systemClock,
+  type TransactionPorts,
+} from '@meridian/txn'
+import { Resource } from 'sst'
+
+const linked = Resource as unknown as Record<string, { name: string }>
+
+export const regions: readonly string[] = stageConfig.storeRegions
+
+export function dynamoPorts(
+  clock: Clock = systemClock,
+): TransactionPorts & { regions: readonly string[] } {
+  const tables: Record<string, RegionalTable> = {}
+  for (const region of regions) {
+    tables[region] = {
+      client: dynamoClient(region),
+      tableName: linked[storeTableResource(region)]!.name,
+    }
+  }
+  return {
+    log: new DynamoDbTransactionLog({
+      client: dynamoClient(),
+      tableName: linked.Coordination!.name,
+    }),
+    participant: new DynamoDbParticipant(tables),
+    clock,
+    router: hashModuloRouter(regions),
+    regions,
+  }
+}
+
+export const unique = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`
