@@ -11,7 +11,7 @@ export const lockLimits = {
 } as const
 
 /** Lock names: no '#', which separates key parts in storage. */
-export const lockNamePattern = /^[A-Za-z0-9._:/-]{1,128}$/
+export const lockNamePattern = /^[A-Za-z0-9._:-]{1,128}$/
 export const tenantPattern = /^[a-z0-9][a-z0-9-]{0,62}$/
 
 export interface BackoffPolicy {

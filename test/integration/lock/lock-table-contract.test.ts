@@ -1,10 +1,6 @@
-import { dynamoClient } from '@meridian/aws'
-import { DynamoLockTable, MemoryLockTable } from '@meridian/lock'
-import { Resource } from 'sst'
+import { MemoryLockTable } from '@meridian/lock'
 import { lockTableContract } from './lock-table-contract'
+import { dynamoLockTable } from './support'
 
-lockTableContract(
-  'DynamoDB Local',
-  () => new DynamoLockTable(dynamoClient(), Resource.Coordination.name),
-)
+lockTableContract('DynamoDB Local', dynamoLockTable)
 lockTableContract('in-memory double', () => new MemoryLockTable())

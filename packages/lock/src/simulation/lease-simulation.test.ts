@@ -126,13 +126,11 @@ describe('lease protocol simulation', () => {
     const violations: string[] = []
     let sectionsCompleted = 0
     let staleWritesRejected = 0
-    let totalSteps = 0
     for (let seed = 1; seed <= seeds; seed++) {
       const outcome = await simulate(seed)
       violations.push(...outcome.violations)
       sectionsCompleted += outcome.sectionsCompleted
       staleWritesRejected += outcome.staleWritesRejected
-      totalSteps += outcome.steps
       if (violations.length > 5) break
     }
     expect(violations).toEqual([])

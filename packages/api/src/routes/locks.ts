@@ -1,0 +1,182 @@
+// /locks/:name: lease locks with fencing tokens. POST /acquire takes the lock (waiting up
+// to waitMs) and answers the lease with its fence; POST /renew and /release need the
+// (owner, fence) of the lease; GET shows the lock. A held lock is a 409 whose problem
+// carries the holder (owner, fence, leaseUntilMs); renew/release of a lock you don't hold
+// is a 409 (someone else or nobody holds it now) or a 404 (no such lock); bad input is a
+// 400 with a specific slug. Clients pass the fence to the KV store as `Meridian-Fence`.
+import {
+  LockHeldError,
+  LockNotHeldError,
+  type LockService,
+  LockTableUnavailableError,
+  lockLimits,
+  lockNamePattern,
+} from '@meridian/lock'
+import { type Context, Hono } from 'hono'
+import { z } from 'zod'
+import type { AppEnv } from '../app'
+import { ProblemError } from '../problem'
+
+/** The HTTP wait bound: a request must finish well inside API Gateway/function timeouts. */
+export const lockWaitMsMaxHttp = 20_000
+
+const owner = z
+  .string()
+  .min(1)
+  .max(lockLimits.ownerLengthMax)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+const fence = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
+const leaseMs = z.number().int().min(lockLimits.leaseMsMin).max(lockLimits.leaseMsMax)
+
+const acquireBody = z.strictObject({
+  owner: owner.optional(),
+  leaseMs,
+  waitMs: z.number().int().min(0).max(lockWaitMsMaxHttp).optional(),
+})
+const renewBody = z.strictObject({ owner, fence, leaseMs })
+const releaseBody = z.strictObject({ owner, fence })
+
+function lockName(c: Context<AppEnv>): string {
+  const name = c.req.param('name') ?? ''
+  if (!lockNamePattern.test(name)) {
+    throw new ProblemError({
+      slug: 'invalid-lock-name',
+      title: 'Invalid lock name',
+      status: 400,
+      detail: `1–${lockLimits.nameLengthMax} characters of A–Z a–z 0–9 . _ : -`,
+    })
+  }
+  return name
+}
+
+async function body<T>(c: Context<AppEnv>, schema: z.ZodType<T>): Promise<T> {
+  let raw: unknown
+  try {
+    raw = await c.req.json()
+  } catch (error) {
+    throw new ProblemError(
+      { slug: 'invalid-json', title: 'Body is not valid JSON', status: 400 },
+      { cause: error },
+    )
+  }
+  const parsed = schema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new ProblemError({
+      slug: 'invalid-lock-request',
+      title: 'Invalid lock request',
+      status: 400,
+      detail: issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid body',
+    })
+  }
+  return parsed.data
+}
+
+/** Maps the lock package's typed errors to problem+json; anything else goes to app.onError. */
+export function lockProblem(error: unknown, name: string): unknown {
+  if (error instanceof LockHeldError) {
+    return new ProblemError(
+      {
+        slug: 'lock-held',
+        title: 'Lock is held',
+        status: 409,
+        detail: error.message,
+        extensions: {
+          name,
+          owner: error.holder,
+          fence: error.fence,
+          leaseUntilMs: error.leaseUntilMs,
+        },
+      },
+      { cause: error },
+    )
+  }
+  if (error instanceof LockNotHeldError) {
+    const current = error.current
+    if (!current)
+      return new ProblemError(
+        { slug: 'lock-not-found', title: 'No such lock', status: 404, extensions: { name } },
+        { cause: error },
+      )
+    return new ProblemError(
+      {
+        slug: 'lock-not-held',
+        title: 'Lock is not held by this owner and fence',
+        status: 409,
+        detail: error.message,
+        extensions: {
+          name,
+          fence: current.fence,
+          ...(current.owner !== undefined && {
+            owner: current.owner,
+            leaseUntilMs: current.leaseUntilMs,
+          }),
+        },
+      },
+      { cause: error },
+    )
+  }
+  if (error instanceof LockTableUnavailableError) {
+    return new ProblemError(
+      {
+        slug: 'lock-table-unavailable',
+        title: 'Lock table busy',
+        status: 503,
+        extensions: { name },
+      },
+      { cause: error },
+    )
+  }
+  return error
+}
+
+function leaseBody(lease: { name: string; owner: string; fence: number; leaseUntilMs: number }) {
+  return {
+    name: lease.name,
+    owner: lease.owner,
+    fence: lease.fence,
+    leaseUntilMs: lease.leaseUntilMs,
+  }
+}
+
+export function lockRoutes(locks: LockService) {
+  const run = async <T>(name: string, operation: () => Promise<T>): Promise<T> => {
+    try {
+      return await operation()
+    } catch (error) {
+      throw lockProblem(error, name)
+    }
+  }
+  return new Hono<AppEnv>()
+    .post('/:name/acquire', async (c) => {
+      const name = lockName(c)
+      const input = await body(c, acquireBody)
+      const lease = await run(name, () => locks.acquire(c.get('tenant'), name, input))
+      return c.json(leaseBody(lease), 200)
+    })
+    .post('/:name/renew', async (c) => {
+      const name = lockName(c)
+      const input = await body(c, renewBody)
+      const lease = await run(name, () => locks.renew(c.get('tenant'), name, input))
+      return c.json(leaseBody(lease), 200)
+    })
+    .post('/:name/release', async (c) => {
+      const name = lockName(c)
+      const input = await body(c, releaseBody)
+      await run(name, () => locks.release(c.get('tenant'), name, input))
+      return c.json({ name, fence: input.fence, released: true }, 200)
+    })
+    .get('/:name', async (c) => {
+      const name = lockName(c)
+      const state = await run(name, () => locks.inspect(c.get('tenant'), name))
+      if (!state)
+        throw new ProblemError({
+          slug: 'lock-not-found',
+          title: 'No such lock',
+          status: 404,
+          extensions: { name },
+        })
+      c.header('cache-control', 'no-store')
+      return c.json(state, 200)
+    })
+}
