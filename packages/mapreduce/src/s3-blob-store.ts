@@ -1,0 +1,72 @@
+// The blob store on the data bucket. Listings follow continuation tokens to the end (a
+// listing that stops at 1,000 keys silently drops input).
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3'
+import type { BlobStore } from './ports'
+
+export class S3BlobStore implements BlobStore {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async put(key: string, body: string | Uint8Array, contentType?: string): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+    )
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      const response = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: key }),
+      )
+      return await response.Body?.transformToByteArray()
+    } catch (error) {
+      if (isMissing(error)) return undefined
+      throw error
+    }
+  }
+
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
+    if (end <= start) return new Uint8Array()
+    const response = await this.client.send(
+      new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
+    )
+    return (await response.Body?.transformToByteArray()) ?? new Uint8Array()
+  }
+
+  async *list(prefix: string): AsyncIterable<{ key: string; size: number }> {
+    let token: string | undefined
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+      )
+      for (const object of page.Contents ?? []) {
+        if (object.Key !== undefined) yield { key: object.Key, size: object.Size ?? 0 }
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined
+    } while (token)
+  }
+
+  async stream(key: string): Promise<ReadableStream<Uint8Array> | undefined> {
+    try {
+      const response = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: key }),
+      )
+      return response.Body?.transformToWebStream()
+    } catch (error) {
+      if (isMissing(error)) return undefined
+      throw error
+    }
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  return error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey'
+}
