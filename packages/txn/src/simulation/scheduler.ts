@@ -1,0 +1,68 @@
+// A seeded scheduler for deterministic simulation: every port call parks until the
+// scheduler picks it, in an order drawn from the seed, and the fake clock moves a random
+// step each time. The same seed replays the same interleaving, so a failure is reproducible.
+import type { FakeClock } from '../memory/fake-clock'
+
+/** mulberry32: a tiny, fast, seeded PRNG; good enough for picking schedules. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let mixed = state
+    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1)
+    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61)
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+export class SimulationScheduler {
+  private readonly parked: (() => void)[] = []
+  readonly random: () => number
+  steps = 0
+
+  constructor(
+    seed: number,
+    readonly clock: FakeClock,
+    private readonly clockStepMaxMs: number,
+    private readonly stepsMax = 10_000,
+  ) {
+    this.random = seededRandom(seed)
+  }
+
+  /** Parks the caller until the scheduler picks it. */
+  pause(): Promise<void> {
+    return new Promise((resolve) => this.parked.push(resolve))
+  }
+
+  chance(probability: number): boolean {
+    return this.random() < probability
+  }
+
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.random() * items.length)]!
+  }
+
+  /** Runs tasks to completion, releasing one parked call at a time in seeded order. */
+  async run<T>(tasks: readonly (() => Promise<T>)[]): Promise<PromiseSettledResult<T>[]> {
+    let unsettled = tasks.length
+    const all = Promise.allSettled(
+      tasks.map((task) =>
+        task().finally(() => {
+          unsettled--
+        }),
+      ),
+    )
+    while (unsettled > 0) {
+      await nextMacrotask()
+      if (this.parked.length === 0) continue
+      if (++this.steps > this.stepsMax) throw new Error('simulation exceeded its step bound')
+      const index = Math.floor(this.random() * this.parked.length)
+      const [release] = this.parked.splice(index, 1)
+      this.clock.advance(Math.floor(this.random() * this.clockStepMaxMs))
+      release!()
+    }
+    return all
+  }
+}
