@@ -177,12 +177,13 @@ export interface SweepResult {
 /** One bounded pass of the sweeper over records due for attention (an index query, no scan). */
 export async function sweep(
   ports: TransactionPorts,
-  options: RecoveryOptions & { limit: number },
+  options: RecoveryOptions & { limit: number; tenant?: string },
   onError?: (error: unknown, record: TransactionRecord) => void,
 ): Promise<SweepResult> {
   const due = await ports.log.listAttention({
     dueBeforeMs: ports.clock.nowMs(),
     limit: options.limit,
+    ...(options.tenant !== undefined && { tenant: options.tenant }),
   })
   const result: SweepResult = { visited: due.length, cleared: 0, inProgress: 0, failed: 0 }
   for (const record of due) {
