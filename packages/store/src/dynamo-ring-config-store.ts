@@ -8,7 +8,7 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb'
 import { RingVersionMismatchError } from './errors'
-import type { RingConfig, RingConfigStore } from './ring-config'
+import type { RingConfig, RingConfigStore, RingLayout } from './ring-config'
 
 export const ringConfigKey = { pk: 'ring', sk: 'config' } as const
 
@@ -46,10 +46,7 @@ export class DynamoRingConfigStore implements RingConfigStore {
     return json === undefined ? undefined : (JSON.parse(json) as RingConfig)
   }
 
-  async replace(
-    expectedVersion: number | 'absent',
-    config: Omit<RingConfig, 'version'>,
-  ): Promise<RingConfig> {
+  async replace(expectedVersion: number | 'absent', config: RingLayout): Promise<RingConfig> {
     const version = expectedVersion === 'absent' ? 1 : expectedVersion + 1
     const stored = { ...config, version } as RingConfig
     try {

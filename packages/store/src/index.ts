@@ -15,6 +15,8 @@
  * - RingConfigStore / KeyRouter (ring-config.ts): where the ring config lives and how a key
  *   finds its nodes.
  */
+
+export * from './create-kv-service'
 export * from './dynamo-regional-store'
 export * from './dynamo-ring-config-store'
 export * from './errors'

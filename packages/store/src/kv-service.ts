@@ -45,7 +45,7 @@ import {
 import { awaitQuorum } from './quorum'
 import type { RegionalStore, StoredItem, WriteOptions, WriteResult } from './regional-store'
 import type { RingCache } from './ring-cache'
-import type { RingConfig, RingNode } from './ring-config'
+import type { RingConfig, RingLayout, RingNode } from './ring-config'
 
 /** What a reader that met an intent should see, decided by the transaction's record. */
 export type IntentOutcome = 'committed' | 'aborted' | 'pending'
@@ -133,7 +133,7 @@ export class KvService {
   }
 
   /** Checks that a ring config can serve this service: every region has a store, enough regions. */
-  validateRing(config: Omit<RingConfig, 'version'>): void {
+  validateRing(config: RingLayout): void {
     if (config.nodes.length === 0)
       throw new InvalidRingConfigError('a ring needs at least one node')
     const regions = new Set<string>()
@@ -150,6 +150,17 @@ export class KvService {
         `${this.replication.replicas} replicas need as many regions; the ring has ${regions.size}`,
       )
     }
+  }
+
+  /** The ring config handlers route by now (at most the cache's staleness bound old). */
+  async ringConfig(): Promise<RingConfig> {
+    return (await this.ring.current()).config
+  }
+
+  /** Replaces the ring config if its version is `expectedVersion` (one conditional write). */
+  async replaceRing(expectedVersion: number, config: RingLayout): Promise<RingConfig> {
+    this.validateRing(config)
+    return this.ring.replace(expectedVersion, config)
   }
 
   async owners(tenant: string, key: string): Promise<KeyOwners> {
@@ -187,9 +198,9 @@ export class KvService {
       expectedVersion: options.expectedVersion,
       fence: options.fence,
     })
-    const put = (store: RegionalStore, extra: WriteOptions = {}) =>
-      store.put(routed, { value, contentType }, { ...writeOptions, ...extra })
-    if (replicas.length === 1) return put(replicas[0]!.store)
+    const put = (store: RegionalStore, replicaOptions: WriteOptions) =>
+      store.put(routed, { value, contentType }, replicaOptions)
+    if (replicas.length === 1) return put(replicas[0]!.store, writeOptions)
     return this.writeReplicated(routed, replicas, 'put', writeOptions, put)
   }
 
@@ -201,9 +212,9 @@ export class KvService {
       expectedVersion: options.expectedVersion,
       fence: options.fence,
     })
-    const remove = (store: RegionalStore, extra: WriteOptions = {}) =>
-      store.delete(routed, { ...writeOptions, ...extra })
-    if (replicas.length === 1) return remove(replicas[0]!.store)
+    const remove = (store: RegionalStore, replicaOptions: WriteOptions) =>
+      store.delete(routed, replicaOptions)
+    if (replicas.length === 1) return remove(replicas[0]!.store, writeOptions)
     return this.writeReplicated(routed, replicas, 'delete', writeOptions, remove)
   }
 
@@ -285,7 +296,8 @@ export class KvService {
     replicas: Replica[],
     operation: 'put' | 'delete',
     options: WriteOptions,
-    write: (store: RegionalStore, extra: WriteOptions) => Promise<WriteResult>,
+    /** Writes one replica; replicas get the assigned version and fence, never expectedVersion. */
+    write: (store: RegionalStore, replicaOptions: WriteOptions) => Promise<WriteResult>,
   ): Promise<WriteResult> {
     const needed = this.replication.writeQuorum
     for (let attempt = 1; ; attempt++) {

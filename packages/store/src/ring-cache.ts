@@ -15,7 +15,14 @@
 // If the config can't be reloaded once it is stale, the cache fails (RingUnavailableError)
 // rather than route by a config older than the bound.
 import { InvalidRingConfigError, RingUnavailableError, RingVersionMismatchError } from './errors'
-import type { KeyRouter, KeyRouterFactory, RingConfig, RingConfigStore } from './ring-config'
+import type {
+  KeyRouter,
+  KeyRouterFactory,
+  RingConfig,
+  RingConfigResolver,
+  RingConfigStore,
+  RingLayout,
+} from './ring-config'
 
 export const defaultRingStalenessMs = 5_000
 
@@ -28,13 +35,15 @@ export interface RingCacheOptions {
   store: RingConfigStore
   routerFactory: KeyRouterFactory
   /** The config stored when none is (a fresh deployment): see initialRingConfig. */
-  initialConfig: Omit<RingConfig, 'version'>
+  initialConfig: RingLayout
   /**
    * Checks a config before it is stored or used; throws InvalidRingConfigError. The KV
    * service checks that every node's region has a store and that there are enough regions
    * for its replication factor.
    */
-  validate?: (config: Omit<RingConfig, 'version'>) => void
+  validate?: (config: RingLayout) => void
+  /** Applied to a config before it is stored: see RingConfigResolver. */
+  resolve?: RingConfigResolver
   stalenessMs?: number
   nowMs?: () => number
 }
@@ -68,10 +77,10 @@ export class RingCache {
   }
 
   /** Replaces the stored config if its version is `expectedVersion`; the cache takes it at once. */
-  async replace(expectedVersion: number, config: Omit<RingConfig, 'version'>): Promise<RingConfig> {
-    this.checked(config)
+  async replace(expectedVersion: number, config: RingLayout): Promise<RingConfig> {
+    const resolved = this.checked(config)
     const startedAtMs = this.nowMs()
-    const stored = await this.options.store.replace(expectedVersion, config)
+    const stored = await this.options.store.replace(expectedVersion, resolved)
     this.entry = { ...this.built(stored), loadedAtMs: startedAtMs }
     return stored
   }
@@ -106,15 +115,16 @@ export class RingCache {
     return { config, router: this.options.routerFactory(config) }
   }
 
-  private checked<T extends Omit<RingConfig, 'version'>>(config: T): T {
+  private checked(input: RingLayout): RingLayout {
     try {
+      const config = this.options.resolve ? this.options.resolve(input) : input
       this.options.validate?.(config)
       // Building a router also checks the config the way the ring itself does.
       this.options.routerFactory({ ...config, version: 0 })
+      return config
     } catch (error) {
       if (error instanceof InvalidRingConfigError) throw error
       throw new InvalidRingConfigError(String((error as Error).message), { cause: error })
     }
-    return config
   }
 }

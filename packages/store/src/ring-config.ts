@@ -12,9 +12,15 @@ export interface RingNode {
 }
 
 /** A serialisable ring config; `version` increases by one with every stored change. */
-export interface RingConfig {
-  version: number
-  nodes: RingNode[]
+/** A ring config without its version: what an administrator submits. */
+export interface RingLayout {
+  readonly nodes: readonly RingNode[]
+  /** Parameters of the ring itself (vnodes, probes), passed through to the router factory. */
+  readonly [parameter: string]: unknown
+}
+
+export interface RingConfig extends RingLayout {
+  readonly version: number
 }
 
 /** Routes a key to its nodes; built from one ring config and never changed afterwards. */
@@ -25,6 +31,12 @@ export interface KeyRouter {
 
 export type KeyRouterFactory = (config: RingConfig) => KeyRouter
 
+/**
+ * Checks a config the way the ring does and writes its defaults out, so a stored config
+ * keeps routing the same even if a default changes later; throws on an invalid config.
+ */
+export type RingConfigResolver = (config: RingLayout) => RingLayout
+
 /** Where the current ring config is stored (the coordination table's `ring`/`config` item). */
 export interface RingConfigStore {
   /** The stored config, read strongly consistently; undefined when none was ever stored. */
@@ -34,13 +46,10 @@ export interface RingConfigStore {
    * ('absent': none stored). The stored config gets version expectedVersion + 1 (or 1);
    * throws RingVersionMismatchError otherwise.
    */
-  replace(
-    expectedVersion: number | 'absent',
-    config: Omit<RingConfig, 'version'>,
-  ): Promise<RingConfig>
+  replace(expectedVersion: number | 'absent', config: RingLayout): Promise<RingConfig>
 }
 
 /** The ring a fresh deployment starts with: one node per store region, weight 1. */
-export function initialRingConfig(regions: readonly string[]): Omit<RingConfig, 'version'> {
+export function initialRingConfig(regions: readonly string[]): RingLayout {
   return { nodes: regions.map((region) => ({ id: region, region, weight: 1 })) }
 }

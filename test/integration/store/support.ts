@@ -4,14 +4,14 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { dynamoClient, stageConfig, storeTableResource } from '@meridian/aws'
 import {
+  createKvService,
   DynamoRegionalStore,
   DynamoRingConfigStore,
-  initialRingConfig,
   type KeyRouterFactory,
-  KvService,
-  type KvServiceOptions,
+  type KvService,
+  type KvServiceParts,
   type RegionalStore,
-  RingCache,
+  type RingConfigStore,
 } from '@meridian/store'
 import { Resource } from 'sst'
 
@@ -45,23 +45,40 @@ export function ringConfigStore(): DynamoRingConfigStore {
 
 /** A KV service over the three regional stores, with its own ring config item. */
 export function kvService(
-  routerFactory: KeyRouterFactory,
-  options: Omit<KvServiceOptions, 'ring' | 'stores'> & {
+  options: Omit<KvServiceParts, 'ringStore' | 'stores' | 'routerFactory'> & {
     stores?: Record<string, RegionalStore>
-    stalenessMs?: number
+    ringStore?: RingConfigStore
   } = {},
-): { service: KvService; ring: RingCache } {
-  const { stores = regionalStores(), stalenessMs, ...rest } = options
-  const ring: RingCache = new RingCache({
-    store: ringConfigStore(),
+): KvService {
+  return createKvService({
+    stores: regionalStores(),
+    ringStore: ringConfigStore(),
     routerFactory,
-    initialConfig: initialRingConfig(regions),
-    validate: (config) => service.validateRing(config),
-    ...(stalenessMs !== undefined && { stalenessMs }),
+    ...options,
   })
-  const service: KvService = new KvService({ ...rest, stores, ring })
-  return { service, ring }
 }
+
+// Rendezvous hashing over FNV-1a: a stand-in router until @meridian/ring lands.
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5
+  for (let index = 0; index < text.length; index++) {
+    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193) >>> 0
+  }
+  // MurmurHash3's finaliser, so similar strings spread.
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b)
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35)
+  return (hash ^ (hash >>> 16)) >>> 0
+}
+
+export const routerFactory: KeyRouterFactory = (config) => ({
+  preferenceList(routingKey, replicas) {
+    return [...config.nodes]
+      .map((node) => ({ node, score: fnv1a(`${node.id}:${routingKey}`) * node.weight }))
+      .sort((a, b) => b.score - a.score || a.node.id.localeCompare(b.node.id))
+      .slice(0, replicas)
+      .map(({ node }) => node)
+  },
+})
 
 export async function rawItem(region: string, storageKey: string) {
   const output = await dynamoClient(region).send(

@@ -1,0 +1,44 @@
+// Assembles a KV service from its parts: the regional stores, where the ring config is
+// stored, and how a config becomes a router. The ring cache checks every config against the
+// service (each node's region has a store; enough regions for the replication factor).
+import { type IntentResolver, KvService, type Replication } from './kv-service'
+import type { RegionalStore } from './regional-store'
+import { RingCache } from './ring-cache'
+import {
+  initialRingConfig,
+  type KeyRouterFactory,
+  type RingConfigResolver,
+  type RingConfigStore,
+} from './ring-config'
+
+export interface KvServiceParts {
+  /** One regional store per region, by region name; the initial ring has one node per entry. */
+  stores: Readonly<Record<string, RegionalStore>>
+  ringStore: RingConfigStore
+  routerFactory: KeyRouterFactory
+  resolveRingConfig?: RingConfigResolver
+  replication?: Replication
+  resolveIntent?: IntentResolver
+  /** How old a handler's copy of the ring may get before it reloads (default 5 s). */
+  ringStalenessMs?: number
+  nowMs?: () => number
+}
+
+export function createKvService(parts: KvServiceParts): KvService {
+  const ring: RingCache = new RingCache({
+    store: parts.ringStore,
+    routerFactory: parts.routerFactory,
+    initialConfig: initialRingConfig(Object.keys(parts.stores)),
+    validate: (config) => service.validateRing(config),
+    ...(parts.resolveRingConfig && { resolve: parts.resolveRingConfig }),
+    ...(parts.ringStalenessMs !== undefined && { stalenessMs: parts.ringStalenessMs }),
+    ...(parts.nowMs !== undefined && { nowMs: parts.nowMs }),
+  })
+  const service: KvService = new KvService({
+    stores: parts.stores,
+    ring,
+    ...(parts.replication && { replication: parts.replication }),
+    ...(parts.resolveIntent && { resolveIntent: parts.resolveIntent }),
+  })
+  return service
+}
