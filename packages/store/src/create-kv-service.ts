@@ -10,12 +10,15 @@ import {
   type RingConfigResolver,
   type RingConfigStore,
 } from './ring-config'
+import { resolveRingLayout, ringRouterFactory } from './ring-router'
 
 export interface KvServiceParts {
   /** One regional store per region, by region name; the initial ring has one node per entry. */
   stores: Readonly<Record<string, RegionalStore>>
   ringStore: RingConfigStore
-  routerFactory: KeyRouterFactory
+  /** How a config becomes a router; defaults to @meridian/ring (ringRouterFactory). */
+  routerFactory?: KeyRouterFactory
+  /** Checks and completes a config before it is stored; defaults to the ring's own. */
   resolveRingConfig?: RingConfigResolver
   replication?: Replication
   resolveIntent?: IntentResolver
@@ -27,10 +30,10 @@ export interface KvServiceParts {
 export function createKvService(parts: KvServiceParts): KvService {
   const ring: RingCache = new RingCache({
     store: parts.ringStore,
-    routerFactory: parts.routerFactory,
+    routerFactory: parts.routerFactory ?? ringRouterFactory,
     initialConfig: initialRingConfig(Object.keys(parts.stores)),
     validate: (config) => service.validateRing(config),
-    ...(parts.resolveRingConfig && { resolve: parts.resolveRingConfig }),
+    resolve: parts.resolveRingConfig ?? resolveRingLayout,
     ...(parts.ringStalenessMs !== undefined && { stalenessMs: parts.ringStalenessMs }),
     ...(parts.nowMs !== undefined && { nowMs: parts.nowMs }),
   })

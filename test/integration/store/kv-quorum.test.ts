@@ -53,7 +53,9 @@ describe('replication R=3, W=2', () => {
     })
     const failure = await service.put('default', key, bytes('a')).catch((e) => e)
     expect(failure).toBeInstanceOf(QuorumNotReachedError)
-    expect(failure).toMatchObject({ required: 2, succeeded: 1 })
+    // Its first step, the read of R - W + 1 = 2 replicas, already fails.
+    expect(failure).toMatchObject({ required: 2 })
+    expect(failure.succeeded).toBeLessThan(2)
     expect(await service.get('default', key).catch((e) => e)).toBeInstanceOf(QuorumNotReachedError)
   })
 

@@ -7,7 +7,6 @@ import {
   createKvService,
   DynamoRegionalStore,
   DynamoRingConfigStore,
-  type KeyRouterFactory,
   type KvService,
   type KvServiceParts,
   type RegionalStore,
@@ -45,7 +44,7 @@ export function ringConfigStore(): DynamoRingConfigStore {
 
 /** A KV service over the three regional stores, with its own ring config item. */
 export function kvService(
-  options: Omit<KvServiceParts, 'ringStore' | 'stores' | 'routerFactory'> & {
+  options: Omit<KvServiceParts, 'ringStore' | 'stores'> & {
     stores?: Record<string, RegionalStore>
     ringStore?: RingConfigStore
   } = {},
@@ -53,32 +52,9 @@ export function kvService(
   return createKvService({
     stores: regionalStores(),
     ringStore: ringConfigStore(),
-    routerFactory,
     ...options,
   })
 }
-
-// Rendezvous hashing over FNV-1a: a stand-in router until @meridian/ring lands.
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5
-  for (let index = 0; index < text.length; index++) {
-    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193) >>> 0
-  }
-  // MurmurHash3's finaliser, so similar strings spread.
-  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b)
-  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35)
-  return (hash ^ (hash >>> 16)) >>> 0
-}
-
-export const routerFactory: KeyRouterFactory = (config) => ({
-  preferenceList(routingKey, replicas) {
-    return [...config.nodes]
-      .map((node) => ({ node, score: fnv1a(`${node.id}:${routingKey}`) * node.weight }))
-      .sort((a, b) => b.score - a.score || a.node.id.localeCompare(b.node.id))
-      .slice(0, replicas)
-      .map(({ node }) => node)
-  },
-})
 
 export async function rawItem(region: string, storageKey: string) {
   const output = await dynamoClient(region).send(
