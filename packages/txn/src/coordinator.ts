@@ -144,7 +144,7 @@ export async function executeTransaction(
 ): Promise<TransactionOutcome> {
   const problem = validateTransaction(request.operations, request.id)
   if (problem) throw new InvalidTransactionError(problem)
-  const record = newRecord(ports, request, options)
+  const record = await newRecord(ports, request, options)
   const existing = await createRecord(ports.log, record, options)
   if (existing) return replay(ports, existing, record, options)
   options.faults?.afterWrite?.('after-create')
@@ -171,21 +171,19 @@ export async function executeTransaction(
   return outcomeOf(decided, false)
 }
 
-function newRecord(
+async function newRecord(
   ports: TransactionPorts,
   request: TransactionRequest,
   options: CoordinatorOptions,
-): TransactionRecord {
+): Promise<TransactionRecord> {
+  const participants: ParticipantEntry[] = await Promise.all(
+    request.operations.map(async (operation) => {
+      const key = storageKey(request.tenant, operation.key)
+      const region = await ports.router.regionOf(key)
+      return { key: operation.key, storageKey: key, region, kind: operation.kind }
+    }),
+  )
   const nowMs = ports.clock.nowMs()
-  const participants: ParticipantEntry[] = request.operations.map((operation) => {
-    const key = storageKey(request.tenant, operation.key)
-    return {
-      key: operation.key,
-      storageKey: key,
-      region: ports.router.regionOf(key),
-      kind: operation.kind,
-    }
-  })
   const deadlineMs = nowMs + options.transactionTimeoutMs
   const leaseUntilMs = deadlineMs + options.clockSkewMarginMs
   return {

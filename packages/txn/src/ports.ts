@@ -12,9 +12,12 @@ export interface Clock {
 
 export const systemClock: Clock = { nowMs: () => Date.now() }
 
-/** Which regional store owns a routing key (the ring; replication factor 1 for transactions). */
+/**
+ * Which regional store owns a routing key: the ring's first owner (transactions use
+ * replication factor 1). May be asynchronous, since the ring config is loaded and cached.
+ */
 export interface KeyRouter {
-  regionOf(routingKey: string): string
+  regionOf(routingKey: string): string | Promise<string>
 }
 
 export interface TransitionRequest {

@@ -1,6 +1,7 @@
 // The service the HTTP routes and the recovery function use: one object that holds the
 // ports and options and exposes execute, read, list-in-doubt, reader resolution and sweep.
 import { randomUUID } from 'node:crypto'
+import type { Intent } from '@meridian/store'
 import {
   type CoordinatorOptions,
   defaultCoordinatorOptions,
@@ -75,5 +76,20 @@ export class TransactionService {
     onError?: (error: unknown, record: TransactionRecord) => void,
   ): Promise<SweepResult> {
     return sweep(this.ports, { ...this.options, limit: Math.min(limit, sweepBatchMax) }, onError)
+  }
+}
+
+/**
+ * The KV store's intent-resolver port (packages/store kv-service.ts `IntentResolver`):
+ * `resolve(storageKey, item)`. The tenant is the storage key's prefix; the region is where
+ * the key routes, the store the reader just read.
+ */
+export function storeIntentResolver(service: TransactionService) {
+  return {
+    async resolve(storageKey: string, item: { intent: Intent }): Promise<IntentResolution> {
+      const tenant = storageKey.slice(0, storageKey.indexOf('#'))
+      const region = await service.ports.router.regionOf(storageKey)
+      return service.resolveIntent({ tenant, region, storageKey, intent: item.intent })
+    },
   }
 }

@@ -77,7 +77,7 @@ async function valuesOf(scenario: Scenario) {
   return Promise.all(
     scenario.keys.map(async (key) => {
       const storageKey = `${scenario.tenant}#${key}`
-      const region = scenario.ports.router.regionOf(storageKey)
+      const region = await scenario.ports.router.regionOf(storageKey)
       return {
         key,
         storageKey,

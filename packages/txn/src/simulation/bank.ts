@@ -35,9 +35,9 @@ export type TransferResult =
 
 const balanceOf = (value: Uint8Array | undefined) => Number(decoder.decode(value))
 
-function locate(ports: TransactionPorts, tenant: string, key: string) {
+async function locate(ports: TransactionPorts, tenant: string, key: string) {
   const storageKey = `${tenant}#${key}`
-  return { storageKey, region: ports.router.regionOf(storageKey) }
+  return { storageKey, region: await ports.router.regionOf(storageKey) }
 }
 
 export async function openAccounts(
@@ -73,8 +73,8 @@ export async function runTransfer(
   options: CoordinatorOptions,
 ): Promise<TransferResult> {
   try {
-    const from = locate(ports, bank.tenant, transfer.from)
-    const to = locate(ports, bank.tenant, transfer.to)
+    const from = await locate(ports, bank.tenant, transfer.from)
+    const to = await locate(ports, bank.tenant, transfer.to)
     const [source, target] = await Promise.all([
       ports.participant.read(from.region, from.storageKey),
       ports.participant.read(to.region, to.storageKey),
@@ -127,7 +127,7 @@ export async function readAndResolve(
   key: string,
   options: CoordinatorOptions,
 ): Promise<void> {
-  const { storageKey, region } = locate(ports, bank.tenant, key)
+  const { storageKey, region } = await locate(ports, bank.tenant, key)
   const item = await ports.participant.read(region, storageKey)
   if (item?.intent)
     await resolveIntent(
@@ -161,7 +161,7 @@ export async function checkBank(
   const violations: string[] = []
   const balances = new Map<string, number>()
   for (const account of bank.accounts) {
-    const { storageKey, region } = locate(ports, bank.tenant, account)
+    const { storageKey, region } = await locate(ports, bank.tenant, account)
     const item = await ports.participant.read(region, storageKey)
     if (item?.intent) violations.push(`intent left on ${account} by ${item.intent.transactionId}`)
     const balance = balanceOf(item?.value)
@@ -192,7 +192,7 @@ export async function checkBank(
         `transfer ${transfer.id} reported ${result.outcome.state} but record is ${record.state}`,
       )
     }
-    const ledger = locate(ports, bank.tenant, `ledger/${transfer.id}`)
+    const ledger = await locate(ports, bank.tenant, `ledger/${transfer.id}`)
     const entry = await ports.participant.read(ledger.region, ledger.storageKey)
     if (entry?.intent) violations.push(`intent left on the ledger of ${transfer.id}`)
     const inLedger = entry !== undefined && entry.value !== undefined && !entry.deleted
