@@ -1,0 +1,122 @@
+// Faults on the real engines: a worker that dies after writing its outputs but before
+// completing, every message delivered twice, a poison task, a lost launch recovered by
+// the sweeper. Outputs must equal the single-process word count every time.
+import { forEachWord } from '@meridian/mapreduce'
+import { describe, expect, it } from 'vitest'
+import { readOutput, startHarness } from './harness'
+
+const tenant = `f${Math.random().toString(36).slice(2, 8)}`
+const records = Array.from(
+  { length: 300 },
+  (_, index) => `The/at jury/nn said/vbd w${index % 23} ${index % 5}`,
+)
+
+function expectedCounts(lines: readonly string[]) {
+  const counts = new Map<string, number>()
+  for (const line of lines)
+    forEachWord(line, (word) => counts.set(word, (counts.get(word) ?? 0) + 1))
+  return [...counts].sort(([left], [right]) => (left < right ? -1 : 1))
+}
+
+const sorted = (pairs: Array<[string, unknown]>) =>
+  [...pairs].sort(([left], [right]) => (left < right ? -1 : 1))
+
+describe('MapReduce under faults', () => {
+  it('counts each task once when workers die after writing outputs, before completing', async () => {
+    const harness = await startHarness({ fault: 'crash-after-output', visibilityTimeoutSeconds: 1 })
+    try {
+      const job = await harness.service.submit(tenant, {
+        job: 'word-count',
+        input: { records },
+        splitBytes: 2048,
+        partitions: 2,
+      })
+      const done = await harness.waitForJob(tenant, job.id)
+      expect(done.state).toBe('SUCCEEDED')
+      expect(done.counters.mapTasks).toBe(job.mapTasks)
+      expect(done.counters.reduceTasks).toBe(2)
+      expect(done.counters.recordsIn).toBe(records.length)
+      expect(sorted(await readOutput(harness.service, tenant, job.id))).toEqual(
+        expectedCounts(records),
+      )
+    } finally {
+      await harness.stop()
+    }
+  })
+
+  it('counts each task once when every message is delivered twice', async () => {
+    const harness = await startHarness({ fault: 'duplicate' })
+    try {
+      const job = await harness.service.submit(tenant, {
+        job: 'word-count',
+        input: { records },
+        splitBytes: 2048,
+        partitions: 3,
+      })
+      const done = await harness.waitForJob(tenant, job.id)
+      expect(done.state).toBe('SUCCEEDED')
+      expect(done.counters.mapTasks).toBe(job.mapTasks)
+      expect(done.counters.reduceTasks).toBe(3)
+      expect(done.counters.recordsIn).toBe(records.length)
+      expect(sorted(await readOutput(harness.service, tenant, job.id))).toEqual(
+        expectedCounts(records),
+      )
+    } finally {
+      await harness.stop()
+    }
+  })
+
+  it('fails the job with the reason when a poison task exhausts its attempts, and dead-letters it', async () => {
+    const harness = await startHarness({
+      fault: 'poison',
+      attemptsMax: 2,
+      visibilityTimeoutSeconds: 1,
+    })
+    try {
+      const job = await harness.service.submit(tenant, {
+        job: 'poison-word-count',
+        input: { records: ['fine words', 'poison', 'more fine words'] },
+      })
+      const done = await harness.waitForJob(tenant, job.id)
+      expect(done.state).toBe('FAILED')
+      expect(done.failure).toMatch(
+        /map task 0 of round 0 failed 2 times; last error: Error: this record poisons the task/,
+      )
+      expect(done.counters.retries).toBe(1)
+      let deadLettered = 0
+      for (let attempt = 0; attempt < 10 && deadLettered === 0; attempt++)
+        deadLettered = await harness.deadLetterDepth()
+      expect(deadLettered).toBe(1)
+    } finally {
+      await harness.stop()
+    }
+  })
+
+  it('re-sends the tasks of a lost launch from the sweeper, and the job completes', async () => {
+    const harness = await startHarness({ fault: 'none' })
+    try {
+      // Submit with a queue that loses every message: the stage starts, no task runs.
+      const lost = { ...harness.dependencies, queue: { send: async () => 0 } }
+      const { JobService } = await import('@meridian/mapreduce')
+      const job = await new JobService(lost).submit(tenant, {
+        job: 'word-count',
+        input: { records },
+        splitBytes: 4096,
+      })
+      const swept = await harness.service.sweep({
+        stragglerAfterMs: 0,
+        sweepsMax: 3,
+        jobsMax: 1000,
+      })
+      expect(swept.reenqueued).toBeGreaterThanOrEqual(job.mapTasks)
+      const done = await harness.waitForJob(tenant, job.id)
+      expect(done.state).toBe('SUCCEEDED')
+      expect(done.counters.speculativeTasks).toBe(job.mapTasks)
+      expect(sorted(await readOutput(harness.service, tenant, job.id))).toEqual(
+        expectedCounts(records),
+      )
+    } finally {
+      await harness.stop()
+    }
+  })
+})
