@@ -74,6 +74,25 @@ export function storeContract(name: string, factory: () => StoreUnderTest) {
       expect(await store.get(key)).toBeUndefined()
     })
 
+    it('lets exactly one of concurrent compare-and-swaps on the same version win', async () => {
+      const key = uniqueKey()
+      await store.put(key, plain('start'))
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, index) =>
+          store.put(key, plain(`w${index}`), { expectedVersion: 1 }),
+        ),
+      )
+      const winners = attempts.filter((attempt) => attempt.status === 'fulfilled')
+      expect(winners).toHaveLength(1)
+      for (const attempt of attempts) {
+        if (attempt.status === 'rejected') {
+          expect(attempt.reason).toBeInstanceOf(VersionMismatchError)
+          expect(attempt.reason).toMatchObject({ actualVersion: 2 })
+        }
+      }
+      expect(await store.get(key)).toMatchObject({ version: 2 })
+    })
+
     it('creates only when absent, and treats a tombstone as absent', async () => {
       const key = uniqueKey()
       expect(await store.put(key, plain('a'), { expectedVersion: 'absent' })).toEqual({
