@@ -20,7 +20,10 @@ describe('planMapTasks', () => {
           expect(bytes).toBeGreaterThan(0)
           expect(bytes).toBeLessThanOrEqual(splitBytes)
           for (const segment of task.segments) {
-            covered.set(segment.key, [...(covered.get(segment.key) ?? []), [segment.start, segment.end]])
+            covered.set(segment.key, [
+              ...(covered.get(segment.key) ?? []),
+              [segment.start, segment.end],
+            ])
           }
         }
         for (const object of objects) {
@@ -56,7 +59,11 @@ describe('ownedLines', () => {
           const text = lines.join('\n') + (trailingNewline && lines.length > 0 ? '\n' : '')
           const bytes = new TextEncoder().encode(text)
           const size = bytes.length
-          const cuts = [0, ...rawCuts.filter((cut) => cut > 0 && cut < size).sort((a, b) => a - b), size]
+          const cuts = [
+            0,
+            ...rawCuts.filter((cut) => cut > 0 && cut < size).sort((a, b) => a - b),
+            size,
+          ]
           const pieces: string[] = []
           for (let index = 0; index + 1 < cuts.length; index++) {
             const range = { start: cuts[index]!, end: cuts[index + 1]!, size }

