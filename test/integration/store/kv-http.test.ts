@@ -1,10 +1,11 @@
 import { createApp, problemContentType } from '@meridian/api'
 import { valueSizeMaxBytes } from '@meridian/store'
 import { describe, expect, it } from 'vitest'
-import { kvService, regions } from './support'
+import { kvService, regions, stageIntent } from './support'
 
 const logged: unknown[] = []
-const app = createApp({ probes: [], kv: kvService(), logError: (error) => logged.push(error) })
+const service = kvService()
+const app = createApp({ probes: [], kv: service, logError: (error) => logged.push(error) })
 const unique = () => `http-${crypto.randomUUID()}`
 
 function put(key: string, body: BodyInit, headers: Record<string, string> = {}) {
@@ -103,6 +104,15 @@ describe('/kv/:key over HTTP', () => {
       headers: { 'meridian-fence': '1' },
     })
     await expectProblem(staleDelete, 409, 'stale-fence')
+  })
+
+  it('answers 409 with the transaction id to a write on a key held by a transaction', async () => {
+    const key = unique()
+    await put(key, 'a')
+    const transactionId = await stageIntent(service, key, 'put')
+    const held = await expectProblem(await put(key, 'b'), 409, 'key-in-transaction')
+    expect(held).toMatchObject({ key, transactionId })
+    expect(await (await app.request(`/kv/${key}`)).text()).toBe('a')
   })
 
   it('accepts keys with slashes, spaces and non-ASCII characters', async () => {

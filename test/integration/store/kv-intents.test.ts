@@ -1,45 +1,9 @@
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb'
-import { dynamoClient } from '@meridian/aws'
-import {
-  type IntentOutcome,
-  KeyInTransactionError,
-  KeyNotFoundError,
-  type KvService,
-} from '@meridian/store'
+import { type IntentOutcome, KeyInTransactionError, KeyNotFoundError } from '@meridian/store'
 import { describe, expect, it } from 'vitest'
-import { kvService, tableName } from './support'
+import { kvService, stageIntent } from './support'
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 const text = (value: Uint8Array) => new TextDecoder().decode(value)
-
-async function stageIntent(service: KvService, key: string, operation: 'put' | 'delete') {
-  const { storageKey, owners } = await service.owners('default', key)
-  const region = owners[0]!.region
-  const transactionId = `txn-${crypto.randomUUID()}`
-  await dynamoClient(region).send(
-    new UpdateItemCommand({
-      TableName: tableName(region),
-      Key: { pk: { S: storageKey } },
-      UpdateExpression: 'SET #intent = :intent',
-      ExpressionAttributeNames: { '#intent': 'intent' },
-      ExpressionAttributeValues: {
-        ':intent': {
-          M: {
-            transactionId: { S: transactionId },
-            operation: { S: operation },
-            ...(operation === 'put' && {
-              value: { B: bytes('staged') },
-              contentType: { S: 'text/plain' },
-            }),
-            baseVersion: { N: '1' },
-            preparedAtMs: { N: '1' },
-          },
-        },
-      },
-    }),
-  )
-  return transactionId
-}
 
 function resolvingTo(outcome: IntentOutcome, seen: string[] = []) {
   return {

@@ -1,7 +1,7 @@
 // Shared pieces of the store's integration tests: one DynamoDB adapter per configured region
 // (DynamoDB Local keeps a namespace per region), a ring cache with its own config item so test
 // files don't share one ring, and raw reads of a region's table.
-import { GetItemCommand } from '@aws-sdk/client-dynamodb'
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
 import { dynamoClient, stageConfig, storeTableResource } from '@meridian/aws'
 import {
   createKvService,
@@ -65,4 +65,34 @@ export async function rawItem(region: string, storageKey: string) {
     }),
   )
   return output.Item
+}
+
+/** Stages a transaction intent on the key's owning item, as the transactions package does. */
+export async function stageIntent(service: KvService, key: string, operation: 'put' | 'delete') {
+  const { storageKey, owners } = await service.owners('default', key)
+  const region = owners[0]!.region
+  const transactionId = `txn-${crypto.randomUUID()}`
+  await dynamoClient(region).send(
+    new UpdateItemCommand({
+      TableName: tableName(region),
+      Key: { pk: { S: storageKey } },
+      UpdateExpression: 'SET #intent = :intent',
+      ExpressionAttributeNames: { '#intent': 'intent' },
+      ExpressionAttributeValues: {
+        ':intent': {
+          M: {
+            transactionId: { S: transactionId },
+            operation: { S: operation },
+            ...(operation === 'put' && {
+              value: { B: new TextEncoder().encode('staged') },
+              contentType: { S: 'text/plain' },
+            }),
+            baseVersion: { N: '1' },
+            preparedAtMs: { N: '1' },
+          },
+        },
+      },
+    }),
+  )
+  return transactionId
 }
