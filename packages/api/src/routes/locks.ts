@@ -4,6 +4,8 @@
 // carries the holder (owner, fence, leaseUntilMs); renew/release of a lock you don't hold
 // is a 409 (someone else or nobody holds it now) or a 404 (no such lock); bad input is a
 // 400 with a specific slug. Clients pass the fence to the KV store as `Meridian-Fence`.
+
+import { createRoute, z } from '@hono/zod-openapi'
 import {
   LockHeldError,
   LockNotHeldError,
@@ -12,10 +14,17 @@ import {
   lockLimits,
   lockNamePattern,
 } from '@meridian/lock'
-import { type Context, Hono } from 'hono'
-import { z } from 'zod'
+import type { Context } from 'hono'
 import type { AppEnv } from '../app'
+import { openApiRouter } from '../openapi'
 import { ProblemError } from '../problem'
+import {
+  accessProblems,
+  apiKeySecurity,
+  jsonBodyDocumentation,
+  problemResponses,
+  rejectWith,
+} from './route-declarations'
 
 /** The HTTP wait bound: a request must finish well inside API Gateway/function timeouts. */
 export const lockWaitMsMaxHttp = 20_000
@@ -139,6 +148,132 @@ function leaseBody(lease: { name: string; owner: string; fence: number; leaseUnt
   }
 }
 
+// The declarations document the routes; the name is validated by zod-openapi with a hook
+// that answers as lockName does, and bodies are parsed by hand (see route-declarations.ts)
+// so a bad one stays `invalid-json` or `invalid-lock-request`.
+const nameParams = z.object({
+  name: z
+    .string()
+    .regex(lockNamePattern)
+    .openapi({
+      description: `1–${lockLimits.nameLengthMax} characters of A–Z a–z 0–9 . _ : -`,
+      example: 'orders-compactor',
+    }),
+})
+const leaseSchema = z
+  .object({
+    name: z.string(),
+    owner: z.string(),
+    fence: z.number().int(),
+    leaseUntilMs: z.number(),
+  })
+  .openapi('LockLease')
+const lockStateSchema = z
+  .object({
+    name: z.string(),
+    fence: z.number().int(),
+    held: z.boolean(),
+    owner: z.string().optional(),
+    leaseUntilMs: z.number().optional(),
+  })
+  .openapi('LockState')
+const leaseResponse = (description: string) => ({
+  200: { description, content: { 'application/json': { schema: leaseSchema } } },
+})
+const badInput = {
+  400: 'Invalid lock name (`invalid-lock-name`), body (`invalid-lock-request`) or JSON (`invalid-json`)',
+}
+const tableBusy = { 503: 'The lock table is busy (`lock-table-unavailable`)' }
+
+const acquireRoute = createRoute({
+  method: 'post',
+  path: '/{name}/acquire',
+  summary: 'Acquire a lease on a lock, waiting up to waitMs; the lease carries its fence',
+  security: apiKeySecurity,
+  request: {
+    params: nameParams,
+    body: jsonBodyDocumentation(acquireBody, 'The lease length, and optionally the owner and wait'),
+  },
+  responses: {
+    ...leaseResponse('The lease, with the fence to pass to the KV store as Meridian-Fence'),
+    ...problemResponses({
+      ...badInput,
+      ...accessProblems,
+      409: 'Someone else holds the lock (`lock-held`, with owner, fence and leaseUntilMs)',
+      ...tableBusy,
+    }),
+  },
+})
+
+const notHeld = {
+  404: 'No such lock (`lock-not-found`)',
+  409: 'The lock is not held by this owner and fence (`lock-not-held`, with the current holder)',
+}
+
+const renewRoute = createRoute({
+  method: 'post',
+  path: '/{name}/renew',
+  summary: 'Extend a lease you hold',
+  security: apiKeySecurity,
+  request: {
+    params: nameParams,
+    body: jsonBodyDocumentation(renewBody, 'The owner and fence of the lease, and its new length'),
+  },
+  responses: {
+    ...leaseResponse('The renewed lease'),
+    ...problemResponses({ ...badInput, ...accessProblems, ...notHeld, ...tableBusy }),
+  },
+})
+
+const releaseRoute = createRoute({
+  method: 'post',
+  path: '/{name}/release',
+  summary: 'Release a lease you hold',
+  security: apiKeySecurity,
+  request: {
+    params: nameParams,
+    body: jsonBodyDocumentation(releaseBody, 'The owner and fence of the lease'),
+  },
+  responses: {
+    200: {
+      description: 'Released',
+      content: {
+        'application/json': {
+          schema: z.object({
+            name: z.string(),
+            fence: z.number().int(),
+            released: z.literal(true),
+          }),
+        },
+      },
+    },
+    ...problemResponses({ ...badInput, ...accessProblems, ...notHeld, ...tableBusy }),
+  },
+})
+
+const inspectRoute = createRoute({
+  method: 'get',
+  path: '/{name}',
+  summary: 'Show a lock: its last fence and, while held, the holder and lease end',
+  security: apiKeySecurity,
+  request: { params: nameParams },
+  responses: {
+    200: {
+      description: 'The lock',
+      headers: { 'cache-control': { schema: { type: 'string', example: 'no-store' } } },
+      content: { 'application/json': { schema: lockStateSchema } },
+    },
+    ...problemResponses({
+      400: 'Invalid lock name (`invalid-lock-name`)',
+      ...accessProblems,
+      404: 'No such lock (`lock-not-found`)',
+      ...tableBusy,
+    }),
+  },
+})
+
+const rejectName = rejectWith((c) => lockName(c))
+
 export function lockRoutes(locks: LockService) {
   const run = async <T>(name: string, operation: () => Promise<T>): Promise<T> => {
     try {
@@ -147,36 +282,52 @@ export function lockRoutes(locks: LockService) {
       throw lockProblem(error, name)
     }
   }
-  return new Hono<AppEnv>()
-    .post('/:name/acquire', async (c) => {
-      const name = lockName(c)
-      const input = await body(c, acquireBody)
-      const lease = await run(name, () => locks.acquire(c.get('tenant'), name, input))
-      return c.json(leaseBody(lease), 200)
-    })
-    .post('/:name/renew', async (c) => {
-      const name = lockName(c)
-      const input = await body(c, renewBody)
-      const lease = await run(name, () => locks.renew(c.get('tenant'), name, input))
-      return c.json(leaseBody(lease), 200)
-    })
-    .post('/:name/release', async (c) => {
-      const name = lockName(c)
-      const input = await body(c, releaseBody)
-      await run(name, () => locks.release(c.get('tenant'), name, input))
-      return c.json({ name, fence: input.fence, released: true }, 200)
-    })
-    .get('/:name', async (c) => {
-      const name = lockName(c)
-      const state = await run(name, () => locks.inspect(c.get('tenant'), name))
-      if (!state)
-        throw new ProblemError({
-          slug: 'lock-not-found',
-          title: 'No such lock',
-          status: 404,
-          extensions: { name },
-        })
-      c.header('cache-control', 'no-store')
-      return c.json(state, 200)
-    })
+  return openApiRouter()
+    .openapi(
+      acquireRoute,
+      async (c) => {
+        const { name } = c.req.valid('param')
+        const input = await body(c, acquireBody)
+        const lease = await run(name, () => locks.acquire(c.get('tenant'), name, input))
+        return c.json(leaseBody(lease), 200)
+      },
+      rejectName,
+    )
+    .openapi(
+      renewRoute,
+      async (c) => {
+        const { name } = c.req.valid('param')
+        const input = await body(c, renewBody)
+        const lease = await run(name, () => locks.renew(c.get('tenant'), name, input))
+        return c.json(leaseBody(lease), 200)
+      },
+      rejectName,
+    )
+    .openapi(
+      releaseRoute,
+      async (c) => {
+        const { name } = c.req.valid('param')
+        const input = await body(c, releaseBody)
+        await run(name, () => locks.release(c.get('tenant'), name, input))
+        return c.json({ name, fence: input.fence, released: true as const }, 200)
+      },
+      rejectName,
+    )
+    .openapi(
+      inspectRoute,
+      async (c) => {
+        const { name } = c.req.valid('param')
+        const state = await run(name, () => locks.inspect(c.get('tenant'), name))
+        if (!state)
+          throw new ProblemError({
+            slug: 'lock-not-found',
+            title: 'No such lock',
+            status: 404,
+            extensions: { name },
+          })
+        c.header('cache-control', 'no-store')
+        return c.json(state, 200)
+      },
+      rejectName,
+    )
 }

@@ -1,0 +1,69 @@
+// Helpers the feature routes share to declare themselves with @hono/zod-openapi while
+// keeping their established answers. Two things in those routes don't fit zod-openapi's
+// defaults. First, their JSON bodies are parsed by hand so a malformed body is
+// `invalid-json` and a bad one carries the feature's own slug (`invalid-lock-request`,
+// `invalid-transaction`, …) whatever the request's Content-Type: zod-openapi's body
+// validator would answer 415 to a missing or non-JSON Content-Type and a generic 400 to
+// malformed JSON, so a JSON body is declared from its zod schema converted to JSON Schema,
+// which documents it without installing that validator. Second, a parameter that spans
+// path segments (a KV key, an object path) can't be an OpenAPI template, which matches one
+// segment: such a route is documented as `{name}` and routed as `:name{.*}`.
+import { type RouteConfig, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import type { AppEnv } from '../app'
+import { problemResponses } from '../openapi'
+import { ProblemError } from '../problem'
+
+/** Every feature route needs an API key (the root registers the bearer scheme `apiKey`). */
+export const apiKeySecurity = [{ apiKey: [] }]
+
+/** The answers the authentication, scope and rate-limit middleware can give any route. */
+export const accessProblems = {
+  401: 'No valid API key',
+  403: 'The API key lacks the scope this route needs',
+  429: 'The API key is over its request rate (Retry-After says when to retry)',
+} as const
+
+export { problemResponses }
+
+type RequestBody = NonNullable<NonNullable<RouteConfig['request']>['body']>
+
+/**
+ * Documents a JSON request body from its zod schema without zod-openapi validating it:
+ * the route parses and validates the body itself, keeping its specific problem slugs.
+ */
+export function jsonBodyDocumentation(schema: z.ZodType, description: string): RequestBody {
+  const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+  })
+  return {
+    description,
+    required: true,
+    content: {
+      'application/json': {
+        // A JSON Schema 2020-12 object is an OpenAPI 3.1 Schema Object.
+        schema: jsonSchema as never,
+      },
+    },
+  }
+}
+
+/**
+ * A route-level hook: when a declared parameter, query or header schema rejects the request,
+ * `check` re-runs the route's own validation in its original order and throws that problem,
+ * so the answer keeps the specific slug it always had. The declared schemas accept exactly
+ * what the checks accept, so falling through to the generic 400 is a declaration bug.
+ */
+export function rejectWith(check: (c: Context<AppEnv>) => void) {
+  return (result: { success: boolean; error?: z.ZodError }, c: Context<AppEnv>) => {
+    if (result.success) return undefined
+    check(c)
+    throw new ProblemError({
+      slug: 'invalid-request',
+      title: 'Bad Request',
+      status: 400,
+      detail: result.error ? z.prettifyError(result.error) : 'invalid request',
+    })
+  }
+}
