@@ -4,6 +4,8 @@
 // fenced by a lock); DELETE leaves a tombstone. The key is the rest of the path after /kv/,
 // percent-decoded as UTF-8 by this module (not by the router, which would pass invalid
 // escapes through unchanged), so a key may contain '/' (encoded or not).
+
+import { createRoute, z } from '@hono/zod-openapi'
 import {
   InvalidContentTypeError,
   InvalidKeyError,
@@ -19,10 +21,17 @@ import {
   VersionMismatchError,
   valueSizeMaxBytes,
 } from '@meridian/store'
-import { type Context, Hono } from 'hono'
-import { z } from 'zod'
+import type { Context } from 'hono'
 import type { AppEnv } from '../app'
+import { openApiRouter } from '../openapi'
 import { ProblemError } from '../problem'
+import {
+  accessProblems,
+  apiKeySecurity,
+  problemResponses,
+  rejectWith,
+  spanningLastParameter,
+} from './route-declarations'
 
 export const fenceHeader = 'meridian-fence'
 
@@ -214,81 +223,230 @@ export function storeProblem(error: unknown, key?: string): unknown {
   return error
 }
 
+/** The `{key}` parameter of /kv and /ring/owners: documented as one segment, routed as many. */
+export const keyParams = z.object({
+  key: z.string().openapi({
+    description:
+      'The key: everything after the prefix, percent-decoded as UTF-8 (1–1024 bytes). It may ' +
+      'contain `/`, encoded as %2F or not, although an OpenAPI path template matches one segment.',
+    example: 'orders/2024/0001',
+  }),
+})
+const ifMatchDescription = 'Compare-and-swap: the ETag of the version being replaced'
+const ifMatch = etagHeader.optional().openapi({ description: ifMatchDescription, example: '"3"' })
+const fence = fenceValue.optional().openapi({
+  description: 'A fencing token from /locks: the write fails if a higher one was recorded',
+  example: '12',
+})
+const binary = z.string().openapi({ format: 'binary', description: 'The raw bytes of the value' })
+const etagResponseHeader = {
+  etag: { description: 'The version as an ETag, such as "3"', schema: { type: 'string' as const } },
+}
+const storeUnavailable = { 503: 'Not enough replicas answered (`replicas-unavailable`)' }
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/{key}',
+  summary: 'Read a value: its bytes, its Content-Type, and its version as the ETag',
+  security: apiKeySecurity,
+  request: {
+    params: keyParams,
+    headers: z.object({
+      'if-none-match': etagHeader
+        .or(anyRepresentation)
+        .optional()
+        .openapi({ description: 'Answer 304 if the current ETag is this one (or any, for *)' }),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'The value, with the Content-Type it was stored with',
+      headers: etagResponseHeader,
+      content: { '*/*': { schema: binary } },
+    },
+    304: { description: 'If-None-Match matches the current version', headers: etagResponseHeader },
+    ...problemResponses({
+      400: 'Invalid key (`invalid-key`) or If-None-Match (`invalid-if-none-match`)',
+      ...accessProblems,
+      404: 'The key has no value (`not-found`)',
+      ...storeUnavailable,
+    }),
+  },
+})
+
+const putRoute = createRoute({
+  method: 'put',
+  path: '/{key}',
+  summary: 'Store a value (raw bytes; their Content-Type is stored with them)',
+  security: apiKeySecurity,
+  request: {
+    params: keyParams,
+    headers: z.object({
+      'if-match': ifMatch,
+      'if-none-match': anyRepresentation
+        .optional()
+        .openapi({ description: 'Create only: `*` fails the write if the key has a value' }),
+      [fenceHeader]: fence,
+    }),
+    body: {
+      description: 'The value, at most the store value limit',
+      content: { '*/*': { schema: binary } },
+    },
+  },
+  responses: {
+    200: {
+      description: 'Replaced',
+      headers: etagResponseHeader,
+      content: {
+        'application/json': {
+          schema: z.object({ key: z.string(), version: z.number().int() }).openapi('KvWrite'),
+        },
+      },
+    },
+    201: {
+      description: 'Created',
+      headers: etagResponseHeader,
+      content: {
+        'application/json': { schema: z.object({ key: z.string(), version: z.number().int() }) },
+      },
+    },
+    ...problemResponses({
+      400:
+        'Invalid key (`invalid-key`), header (`invalid-if-match`, `invalid-if-none-match`, ' +
+        '`invalid-fence`, `invalid-content-type`, `conflicting-preconditions`) or a value over ' +
+        'the limit (`value-too-large`)',
+      ...accessProblems,
+      409: 'A higher fence was recorded (`stale-fence`) or a transaction holds the key (`key-in-transaction`)',
+      412: 'The precondition failed (`version-mismatch`)',
+      ...storeUnavailable,
+    }),
+  },
+})
+
+const deleteRoute = createRoute({
+  method: 'delete',
+  path: '/{key}',
+  summary: 'Delete a value (leaves a tombstone at the next version)',
+  security: apiKeySecurity,
+  request: {
+    params: keyParams,
+    headers: z.object({ 'if-match': ifMatch, [fenceHeader]: fence }),
+  },
+  responses: {
+    204: { description: 'Deleted', headers: etagResponseHeader },
+    ...problemResponses({
+      400: 'Invalid key (`invalid-key`) or header (`invalid-if-match`, `invalid-fence`)',
+      ...accessProblems,
+      404: 'The key has no value (`not-found`)',
+      409: 'A higher fence was recorded (`stale-fence`) or a transaction holds the key (`key-in-transaction`)',
+      412: 'The precondition failed (`version-mismatch`)',
+      ...storeUnavailable,
+    }),
+  },
+})
+
+// When a declared header is bad, these re-run the checks in their original order (the key
+// first) so the answer is the same specific problem as before the declarations.
+const rejectGet = rejectWith((c) => {
+  keyParameter(c)
+  header(c, 'if-none-match', etagHeader.or(anyRepresentation), 'invalid-if-none-match')
+})
+const rejectPut = rejectWith((c) => {
+  keyParameter(c)
+  header(c, 'if-match', etagHeader, 'invalid-if-match')
+  header(c, 'if-none-match', anyRepresentation, 'invalid-if-none-match')
+  header(c, fenceHeader, fenceValue, 'invalid-fence')
+})
+const rejectDelete = rejectWith((c) => {
+  keyParameter(c)
+  header(c, 'if-match', etagHeader, 'invalid-if-match')
+  header(c, fenceHeader, fenceValue, 'invalid-fence')
+})
+
 export function kvRoutes(service: KvService) {
-  const app = new Hono<AppEnv>()
+  const app = openApiRouter()
 
-  app.get('/:key{.*}', async (c) => {
-    const key = keyParameter(c)
-    const ifNoneMatch = header(
-      c,
-      'if-none-match',
-      etagHeader.or(anyRepresentation),
-      'invalid-if-none-match',
-    )
-    const item = await service.get(c.get('tenant'), key).catch((error) => {
-      throw storeProblem(error, key)
-    })
-    const etag = etagOf(item.version)
-    if (ifNoneMatch === '*' || ifNoneMatch === etag) {
-      return c.body(null, 304, { etag })
-    }
-    return c.body(item.value as Uint8Array<ArrayBuffer>, 200, {
-      'content-type': item.contentType,
-      etag,
-      'cache-control': 'no-cache',
-    })
-  })
-
-  app.put('/:key{.*}', async (c) => {
-    const key = keyParameter(c)
-    const ifMatch = header(c, 'if-match', etagHeader, 'invalid-if-match')
-    const ifNoneMatch = header(c, 'if-none-match', anyRepresentation, 'invalid-if-none-match')
-    const fence = header(c, fenceHeader, fenceValue, 'invalid-fence')
-    if (ifMatch !== undefined && ifNoneMatch !== undefined) {
-      throw new ProblemError({
-        slug: 'conflicting-preconditions',
-        title: 'If-Match and If-None-Match together',
-        status: 400,
-      })
-    }
-    // Refuse an oversized body before reading it when its length is declared.
-    const declaredLength = Number(c.req.header('content-length') ?? 0)
-    if (declaredLength > valueSizeMaxBytes) {
-      throw storeProblem(new ValueTooLargeError(declaredLength, valueSizeMaxBytes))
-    }
-    const value = new Uint8Array(await c.req.arrayBuffer())
-    const contentType = c.req.header('content-type')
-    const result = await service
-      .put(c.get('tenant'), key, value, {
-        ...(contentType !== undefined && { contentType }),
-        ...(ifMatch !== undefined && { expectedVersion: versionOfEtag(ifMatch) }),
-        ...(ifNoneMatch !== undefined && { expectedVersion: 'absent' as const }),
-        ...(fence !== undefined && { fence: Number(fence) }),
-      })
-      .catch((error) => {
+  app.openapi(
+    spanningLastParameter(app, getRoute, '.*'),
+    async (c) => {
+      const key = keyParameter(c)
+      const ifNoneMatch = c.req.valid('header')['if-none-match']
+      const item = await service.get(c.get('tenant'), key).catch((error) => {
         throw storeProblem(error, key)
       })
-    return c.json({ key, version: result.version }, result.created ? 201 : 200, {
-      etag: etagOf(result.version),
-    })
-  })
-
-  app.delete('/:key{.*}', async (c) => {
-    const key = keyParameter(c)
-    const ifMatch = header(c, 'if-match', etagHeader, 'invalid-if-match')
-    const fence = header(c, fenceHeader, fenceValue, 'invalid-fence')
-    const result = await service
-      .delete(c.get('tenant'), key, {
-        ...(ifMatch !== undefined && { expectedVersion: versionOfEtag(ifMatch) }),
-        ...(fence !== undefined && { fence: Number(fence) }),
+      const etag = etagOf(item.version)
+      if (ifNoneMatch === '*' || ifNoneMatch === etag) {
+        return c.body(null, 304, { etag })
+      }
+      return c.body(item.value as Uint8Array<ArrayBuffer>, 200, {
+        'content-type': item.contentType,
+        etag,
+        'cache-control': 'no-cache',
       })
-      .catch((error) => {
-        throw storeProblem(error, key)
-      })
-    return c.body(null, 204, { etag: etagOf(result.version) })
-  })
+    },
+    rejectGet,
+  )
 
-  // /kv with no key at all.
+  app.openapi(
+    spanningLastParameter(app, putRoute, '.*'),
+    async (c) => {
+      const key = keyParameter(c)
+      const headers = c.req.valid('header')
+      const ifMatch = headers['if-match']
+      const ifNoneMatch = headers['if-none-match']
+      const fence = headers[fenceHeader]
+      if (ifMatch !== undefined && ifNoneMatch !== undefined) {
+        throw new ProblemError({
+          slug: 'conflicting-preconditions',
+          title: 'If-Match and If-None-Match together',
+          status: 400,
+        })
+      }
+      // Refuse an oversized body before reading it when its length is declared.
+      const declaredLength = Number(c.req.header('content-length') ?? 0)
+      if (declaredLength > valueSizeMaxBytes) {
+        throw storeProblem(new ValueTooLargeError(declaredLength, valueSizeMaxBytes))
+      }
+      const value = new Uint8Array(await c.req.arrayBuffer())
+      const contentType = c.req.header('content-type')
+      const result = await service
+        .put(c.get('tenant'), key, value, {
+          ...(contentType !== undefined && { contentType }),
+          ...(ifMatch !== undefined && { expectedVersion: versionOfEtag(ifMatch) }),
+          ...(ifNoneMatch !== undefined && { expectedVersion: 'absent' as const }),
+          ...(fence !== undefined && { fence: Number(fence) }),
+        })
+        .catch((error) => {
+          throw storeProblem(error, key)
+        })
+      return c.json({ key, version: result.version }, result.created ? 201 : 200, {
+        etag: etagOf(result.version),
+      })
+    },
+    rejectPut,
+  )
+
+  app.openapi(
+    spanningLastParameter(app, deleteRoute, '.*'),
+    async (c) => {
+      const key = keyParameter(c)
+      const headers = c.req.valid('header')
+      const ifMatch = headers['if-match']
+      const fence = headers[fenceHeader]
+      const result = await service
+        .delete(c.get('tenant'), key, {
+          ...(ifMatch !== undefined && { expectedVersion: versionOfEtag(ifMatch) }),
+          ...(fence !== undefined && { fence: Number(fence) }),
+        })
+        .catch((error) => {
+          throw storeProblem(error, key)
+        })
+      return c.body(null, 204, { etag: etagOf(result.version) })
+    },
+    rejectDelete,
+  )
+
+  // /kv with no key at all (any method): not an operation, so not in the document.
   app.all('/', () => {
     throw storeProblem(new InvalidKeyError('empty', 'a key has at least one byte'))
   })

@@ -8,7 +8,7 @@
 // which documents it without installing that validator. Second, a parameter that spans
 // path segments (a KV key, an object path) can't be an OpenAPI template, which matches one
 // segment: such a route is documented as `{name}` and routed as `:name{.*}`.
-import { type RouteConfig, z } from '@hono/zod-openapi'
+import { type OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { AppEnv } from '../app'
 import { problemResponses } from '../openapi'
@@ -66,4 +66,19 @@ export function rejectWith(check: (c: Context<AppEnv>) => void) {
       detail: result.error ? z.prettifyError(result.error) : 'invalid request',
     })
   }
+}
+
+/**
+ * Documents `route` as declared (its last parameter a one-segment template such as `{key}`)
+ * and returns the route to register: the same, hidden from the document, with the last
+ * parameter routed as `:key{.*}` (`.*` allows it empty, `.+` does not) so it spans segments.
+ */
+export function spanningLastParameter<R extends RouteConfig>(
+  router: OpenAPIHono<AppEnv>,
+  route: R,
+  pattern: '.*' | '.+',
+): R {
+  router.openAPIRegistry.registerPath(route)
+  const path = route.path.replace(/\{(\w+)\}$/, `{$1{${pattern}}}`)
+  return { ...route, path, hide: true }
 }
