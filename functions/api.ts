@@ -1,14 +1,7 @@
-// Lambda entry for the HTTP API: the Hono app behind a Lambda function URL in response
-// streaming mode (infra/api.ts), so server-sent events flow as they are written.
-import { Logger } from '@aws-lambda-powertools/logger'
-import { awsEngineProbes, createApp } from '@meridian/api'
+// Lambda entry for the HTTP API: the Hono app (functions/api-app.ts) behind a Lambda
+// function URL in response streaming mode (infra/api.ts), so server-sent events flow as
+// they are written. streamHandle needs Lambda's `awslambda` global, hence the split.
 import { streamHandle } from 'hono/aws-lambda'
-
-const logger = new Logger({ serviceName: 'meridian-api' })
-
-export const app = createApp({
-  probes: awsEngineProbes(),
-  logError: (error) => logger.error('unhandled error', error as Error),
-})
+import { app } from './api-app'
 
 export const handler = streamHandle(app)

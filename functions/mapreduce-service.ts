@@ -1,6 +1,14 @@
 // Composition shared by the MapReduce handlers: the job service on the AWS adapters, with
 // names read through SST's Resource (the local runtime provides the same variables).
-import { dynamoClient, s3Client, sqsClient } from '@meridian/aws'
+import {
+  coordinationTable,
+  dataBucket,
+  dynamoClient,
+  mapQueue,
+  reduceQueue,
+  s3Client,
+  sqsClient,
+} from '@meridian/aws'
 import { awsMapReduceDependencies, JobService, type TaskHooks } from '@meridian/mapreduce'
 import { Resource } from 'sst'
 
@@ -18,10 +26,10 @@ export function mapReduceService(hooks?: TaskHooks): JobService {
       dynamodb: dynamoClient(),
       sqs: sqsClient(),
       s3: s3Client(),
-      tableName: linked('Coordination', 'name'),
-      bucketName: linked('DataBucket', 'name'),
-      mapQueueUrl: linked('MapQueue', 'url'),
-      reduceQueueUrl: linked('ReduceQueue', 'url'),
+      tableName: linked(coordinationTable.resource, 'name'),
+      bucketName: linked(dataBucket.resource, 'name'),
+      mapQueueUrl: linked(mapQueue.resource, 'url'),
+      reduceQueueUrl: linked(reduceQueue.resource, 'url'),
       ...(hooks && { hooks }),
     }),
   )

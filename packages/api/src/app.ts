@@ -1,20 +1,50 @@
 // The Hono app: routes mounted from feature modules, one error handler that turns every
 // failure into problem+json, and a problem+json 404. It speaks Web Request/Response only;
 // functions/api.ts adapts it to Lambda and packages/local serves it with Node.
-import { Hono } from 'hono'
+
+import { swaggerUI } from '@hono/swagger-ui'
+import type { LockService } from '@meridian/lock'
+import type { JobService } from '@meridian/mapreduce'
+import type { KvService } from '@meridian/store'
+import type { TransactionService } from '@meridian/txn'
+import type { MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
+import type { ApiKeyStore } from './auth/api-key-store'
+import type { Principal } from './auth/api-keys'
+import type { Authenticator } from './auth/authenticator'
+import { authentication } from './auth/middleware'
 import { type EngineProbe, healthRoutes } from './health'
+import type { RateLimiter } from './limits/rate-limiter'
+import { observability, type RequestLog } from './observability'
+import { openApiRouter } from './openapi'
 import { ProblemError, problemResponse, problemType } from './problem'
+import { adminRoutes } from './routes/admin'
+import { jobRoutes } from './routes/jobs'
+import { kvRoutes } from './routes/kv'
+import { lockRoutes } from './routes/locks'
+import { ringRoutes } from './routes/ring'
+import { txnRoutes } from './routes/txn'
 
 /**
  * Every route runs for one tenant; storage is namespaced by it (each package takes the
- * tenant with the operation). Until authentication lands, every request is the
- * `default` tenant.
+ * tenant with the operation). With `security` wired, the tenant is the API key's; an app
+ * built without it (a feature's own tests) runs everything as the `default` tenant.
  */
 export const defaultTenant = 'default'
 
 export interface AppEnv {
-  Variables: { tenant: string }
+  Variables: { tenant: string; principal?: Principal }
+}
+
+/** Largest request body a route accepts; bigger job inputs go straight to S3. */
+export const requestBodyBytesMax = 1024 * 1024
+/** Job input uploads may be larger, within Lambda's 6 MB request payload limit. */
+export const uploadBodyBytesMax = 5 * 1024 * 1024
+
+export function requestBodyBytesMaxFor(path: string): number {
+  const upload = path.startsWith('/jobs/inputs/') || path.startsWith('/jobs/incoming/')
+  return upload ? uploadBodyBytesMax : requestBodyBytesMax
 }
 
 /**
@@ -26,15 +56,80 @@ export interface AppDependencies {
   probes: readonly EngineProbe[]
   /** Where unexpected errors are reported; the response never carries their details. */
   logError?: (error: unknown) => void
+  /** One structured line per request (ids, route, status, duration; never secrets). */
+  logRequest?: (entry: RequestLog) => void
+  /** API keys, scopes and the per-key rate limit; functions/api.ts always wires it. */
+  security?: { authenticator: Authenticator; keyStore: ApiKeyStore; rateLimiter?: RateLimiter }
+  /** The KV service: mounts /kv and /ring. */
+  kv?: KvService
+  /** The lock service: mounts /locks. */
+  locks?: LockService
+  /** The transaction service: mounts /txn. */
+  transactions?: TransactionService
+  /** The MapReduce job service: mounts /jobs. */
+  jobs?: JobService
 }
 
 export function createApp(dependencies: AppDependencies) {
-  const app = new Hono<AppEnv>()
+  const app = openApiRouter()
+  app.use('*', observability(dependencies.logRequest))
+  // Public: health and the API's own documentation. Everything after needs a key.
   app.route('/health', healthRoutes(dependencies.probes))
-  app.use('*', async (c, next) => {
-    c.set('tenant', defaultTenant)
-    await next()
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Meridian',
+      version: '1.0.0',
+      description: 'Distributed-systems primitives on AWS serverless.',
+    },
   })
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }))
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+  })
+
+  app.use('*', (c, next) => {
+    const maxSize = requestBodyBytesMaxFor(c.req.path)
+    return bodyLimit({
+      maxSize,
+      onError: () => {
+        // A KV value that large is over the value limit too: answer as the store would.
+        if (c.req.path.startsWith('/kv/')) {
+          throw new ProblemError({
+            slug: 'value-too-large',
+            title: 'Value too large',
+            status: 400,
+            detail: `The request body is over ${maxSize} bytes, far above the value limit.`,
+          })
+        }
+        throw new ProblemError({
+          slug: 'payload-too-large',
+          title: 'Payload Too Large',
+          status: 413,
+          detail: `Request bodies here are limited to ${maxSize} bytes.`,
+        })
+      },
+    })(c, next)
+  })
+  const security = dependencies.security
+  if (security) {
+    app.use('*', authentication(security.authenticator))
+    if (security.rateLimiter) app.use('*', rateLimit(security.rateLimiter))
+    app.route('/admin', adminRoutes(security.keyStore, security.authenticator))
+  } else {
+    app.use('*', async (c, next) => {
+      c.set('tenant', defaultTenant)
+      await next()
+    })
+  }
+  if (dependencies.kv) {
+    app.route('/kv', kvRoutes(dependencies.kv))
+    app.route('/ring', ringRoutes(dependencies.kv))
+  }
+  if (dependencies.locks) app.route('/locks', lockRoutes(dependencies.locks))
+  if (dependencies.transactions) app.route('/txn', txnRoutes(dependencies.transactions))
+  if (dependencies.jobs) app.route('/jobs', jobRoutes(dependencies.jobs))
 
   app.notFound((c) =>
     problemResponse({
@@ -46,8 +141,9 @@ export function createApp(dependencies: AppDependencies) {
   )
 
   app.onError((error, c) => {
-    if (error instanceof ProblemError)
-      return problemResponse({ ...error.problem, instance: c.req.path })
+    if (error instanceof ProblemError) {
+      return problemResponse({ ...error.problem, instance: c.req.path }, error.headers)
+    }
     if (error instanceof HTTPException) {
       return problemResponse({
         type: problemType(error.status === 413 ? 'payload-too-large' : 'bad-request'),
@@ -68,3 +164,19 @@ export function createApp(dependencies: AppDependencies) {
 }
 
 export type App = ReturnType<typeof createApp>
+
+function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const principal = c.get('principal')
+    if (principal && !(await limiter.tryConsume(principal.keyId, Date.now()))) {
+      throw new ProblemError({
+        headers: { 'retry-after': '1' },
+        slug: 'rate-limited',
+        title: 'Too Many Requests',
+        status: 429,
+        detail: 'This API key is over its request rate; retry after a second.',
+      })
+    }
+    await next()
+  }
+}

@@ -5,8 +5,19 @@
  * implementations, and the local runtime serves the same app with @hono/node-server.
  */
 export { type App, type AppDependencies, type AppEnv, createApp, defaultTenant } from './app'
+export { type ApiKeyStore, DynamoApiKeyStore } from './auth/api-key-store'
+export {
+  type ApiKeyRecord,
+  generateApiKey,
+  type Principal,
+  type Scope,
+  scopes,
+} from './auth/api-keys'
+export { Authenticator } from './auth/authenticator'
+export { requiredScope } from './auth/required-scope'
 export { awsEngineProbes } from './aws-probes'
 export { type EngineProbe, probeEngines } from './health'
+export { DynamoRateLimiter, type RateLimiter } from './limits/rate-limiter'
 export {
   type ProblemDetails,
   ProblemError,

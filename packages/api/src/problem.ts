@@ -25,14 +25,18 @@ export interface ProblemInit {
   detail?: string
   /** Extension members, such as the current holder of a lock. */
   extensions?: Record<string, unknown>
+  /** Response headers that belong with the problem, such as Retry-After or ETag. */
+  headers?: Record<string, string>
 }
 
 export class ProblemError extends Error {
   override name = 'ProblemError'
   readonly problem: ProblemDetails
+  readonly headers: Record<string, string>
 
   constructor(init: ProblemInit, options?: ErrorOptions) {
     super(init.detail ?? init.title, options)
+    this.headers = init.headers ?? {}
     this.problem = {
       ...init.extensions,
       type: problemType(init.slug),
@@ -43,9 +47,12 @@ export class ProblemError extends Error {
   }
 }
 
-export function problemResponse(problem: ProblemDetails): Response {
+export function problemResponse(
+  problem: ProblemDetails,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(JSON.stringify(problem), {
     status: problem.status,
-    headers: { 'content-type': problemContentType },
+    headers: { ...headers, 'content-type': problemContentType },
   })
 }

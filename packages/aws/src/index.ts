@@ -5,6 +5,7 @@
  * created SDK clients whose endpoints come from the environment.
  */
 export * from './clients'
+export * from './correlation'
 export * from './resources'
 export * from './stage-config'
 export * from './wiring'

@@ -61,7 +61,12 @@ export function storeTable(region: string): TableDefinition {
   }
 }
 
-export const storeTables: readonly TableDefinition[] = stageConfig.storeRegions.map(storeTable)
+// `@__PURE__` (with the package's sideEffects: false) lets esbuild drop these from bundles
+// that don't use them, so a function's bundle names only the resources its code reads:
+// test/unit/infra checks each function's links against exactly that.
+export const storeTables: readonly TableDefinition[] = /* @__PURE__ */ stageConfig.storeRegions.map(
+  storeTable,
+)
 
 export const mapQueue = {
   resource: 'MapQueue',
@@ -79,4 +84,12 @@ export const queues: readonly QueueDefinition[] = [mapQueue, reduceQueue]
 
 export const dataBucket = { resource: 'DataBucket' } as const satisfies BucketDefinition
 
-export const tables: readonly TableDefinition[] = [coordinationTable, ...storeTables]
+/**
+ * The first admin API key, an SST Secret (`sst secret set AdminApiKey mrd_…`); locally the
+ * runtime takes it from MERIDIAN_ADMIN_KEY or makes one and prints it once.
+ */
+export const adminApiKeySecret = { resource: 'AdminApiKey' } as const
+
+export const tables: readonly TableDefinition[] = /* @__PURE__ */ [
+  coordinationTable as TableDefinition,
+].concat(storeTables)

@@ -2,6 +2,7 @@
 // turns these into queue subscribers and crons; the local runtime into SQS pollers and
 // timers. Later features append their entries here, so the two can't drift.
 import {
+  adminApiKeySecret,
   coordinationTable,
   dataBucket,
   mapQueue,
@@ -16,6 +17,10 @@ import {
  * test bundles each handler and fails if its code can reach a resource not listed here.
  */
 export type Links = readonly string[]
+
+function storeTableResources(): string[] {
+  return storeTables.map((table) => table.resource)
+}
 
 export interface QueueSubscription {
   queue: QueueDefinition
@@ -50,25 +55,80 @@ export interface BucketNotification {
   links: Links
 }
 
-/** The HTTP API function: its routes touch every table, both queues and the bucket. */
+/** The HTTP API function: its routes reach every table, both task queues and the bucket. */
 export const apiFunction = {
   name: 'Api',
   handler: 'functions/api.handler',
   timeoutSeconds: 30,
   links: [
     coordinationTable.resource,
-    ...storeTables.map((table) => table.resource),
+    ...storeTableResources(),
     mapQueue.resource,
     reduceQueue.resource,
     dataBucket.resource,
+    adminApiKeySecret.resource,
   ],
 }
 
-export const queueSubscriptions: QueueSubscription[] = []
+/** What every MapReduce handler reads: job state, data, and both task queues. */
+const mapReduceLinks: Links = [
+  coordinationTable.resource,
+  dataBucket.resource,
+  mapQueue.resource,
+  reduceQueue.resource,
+]
 
-export const schedules: Schedule[] = []
+// MapReduce task workers: one task per invocation (a task is seconds of work, and a
+// failure then redelivers only itself); two concurrent invocations per queue keep both
+// local cores busy. 60 s × 6 = the queues' 360 s visibility timeout.
+export const queueSubscriptions: QueueSubscription[] = [
+  {
+    queue: mapQueue,
+    handler: 'functions/map-worker.handler',
+    batchSize: 1,
+    maximumConcurrency: 2,
+    timeoutSeconds: 60,
+    links: mapReduceLinks,
+  },
+  {
+    queue: reduceQueue,
+    handler: 'functions/reduce-worker.handler',
+    batchSize: 1,
+    maximumConcurrency: 2,
+    timeoutSeconds: 60,
+    links: mapReduceLinks,
+  },
+]
 
-export const bucketNotifications: BucketNotification[] = []
+export const schedules: Schedule[] = [
+  {
+    name: 'job-sweeper',
+    handler: 'functions/job-sweeper.handler',
+    everySeconds: 60,
+    timeoutSeconds: 30,
+    links: mapReduceLinks,
+  },
+  {
+    // Finishes in-doubt transactions (packages/txn recovery): decides abandoned records,
+    // applies or discards leftover intents, and takes finished records out of the index.
+    name: 'txn-recovery',
+    handler: 'functions/txn-recovery.handler',
+    everySeconds: 60,
+    timeoutSeconds: 30,
+    links: [coordinationTable.resource, ...storeTableResources()],
+  },
+]
+
+export const bucketNotifications: BucketNotification[] = [
+  {
+    name: 'job-upload-trigger',
+    handler: 'functions/job-trigger.onUpload',
+    filterPrefix: 'incoming/',
+    events: ['s3:ObjectCreated:*'],
+    timeoutSeconds: 60,
+    links: mapReduceLinks,
+  },
+]
 
 /** Every handler any piece of infra invokes: what must exist, export and bundle cleanly. */
 export function allHandlers(): string[] {

@@ -2,7 +2,14 @@
 // hands them to code exactly as SST does on AWS: one SST_RESOURCE_<Name> JSON variable per
 // linked resource, read by `Resource` from the sst SDK. Endpoints reach the AWS SDK through
 // its own AWS_ENDPOINT_URL_<SERVICE> variables, so application code has no local branch.
-import { type BucketDefinition, dataBucket, stageConfig, type TableDefinition } from '@meridian/aws'
+import { generateApiKey } from '@meridian/api/api-keys'
+import {
+  adminApiKeySecret,
+  type BucketDefinition,
+  dataBucket,
+  stageConfig,
+  type TableDefinition,
+} from '@meridian/aws'
 
 export interface LocalQueue {
   url: string
@@ -39,6 +46,7 @@ export interface EngineEndpoints {
 export function resourceEnvironment(
   resources: LocalResources,
   endpoints: EngineEndpoints,
+  adminApiKey: string = generateApiKey().key,
 ): Record<string, string> {
   const environment: Record<string, string> = {
     AWS_REGION: resources.region,
@@ -60,5 +68,6 @@ export function resourceEnvironment(
     link(resource, { url: queue.url, type: 'sst.aws.Queue' })
   }
   link(dataBucket.resource, { name: resources.bucketName, type: 'sst.aws.Bucket' })
+  link(adminApiKeySecret.resource, { value: adminApiKey, type: 'sst.sst.Secret' })
   return environment
 }

@@ -1,7 +1,8 @@
 // `npm start`: the local runtime in the foreground until Ctrl-C (or SIGTERM), then
 // everything it started is stopped in reverse order. Options come from the environment:
 // PORT (default 3000), MERIDIAN_PERSIST=1 to keep DynamoDB data under .data/, and
-// MERIDIAN_CONCURRENCY for the number of invocation threads (default: cores).
+// MERIDIAN_CONCURRENCY for the number of invocation threads (default: cores), and
+// MERIDIAN_ADMIN_KEY for the bootstrap admin API key (default: a new one, printed once).
 import { JavaMissingError } from './java'
 import { startLocalRuntime } from './runtime'
 
@@ -18,6 +19,7 @@ try {
     port: Number(process.env.PORT ?? 3000),
     persist: ['1', 'true'].includes(process.env.MERIDIAN_PERSIST ?? ''),
     concurrency,
+    adminApiKey: process.env.MERIDIAN_ADMIN_KEY,
     log,
   })
   const seconds = ((performance.now() - started) / 1000).toFixed(1)

@@ -2,12 +2,15 @@
 // environment, the API on a port, SQS pollers and scheduled handlers. Tests use the same
 // pieces, so what `npm start` runs is what the suite checks.
 import { fileURLToPath } from 'node:url'
+import { S3Client } from '@aws-sdk/client-s3'
 import { SQSClient } from '@aws-sdk/client-sqs'
 import { type ServerType, serve } from '@hono/node-server'
-import { queueSubscriptions, schedules, stageConfig } from '@meridian/aws'
+import { generateApiKey } from '@meridian/api/api-keys'
+import { bucketNotifications, queueSubscriptions, schedules, stageConfig } from '@meridian/aws'
 import { bootstrapResources } from './bootstrap'
 import { defaultPersistDirectory, startLocalEngines } from './engines'
 import { resourceEnvironment } from './local-resources'
+import { S3NotificationWatcher } from './s3-notifications'
 import { Scheduler } from './scheduler'
 import { SqsPoller } from './sqs-poller'
 import { WorkerPool } from './worker-pool'
@@ -20,11 +23,14 @@ export interface LocalRuntimeOptions {
   persist?: boolean
   /** Invocation threads; defaults to the number of cores. */
   concurrency?: number
+  /** The bootstrap admin API key; one is made (and reported in `adminApiKey`) when absent. */
+  adminApiKey?: string
   log?: (line: string) => void
 }
 
 export interface LocalRuntime {
   url: string
+  adminApiKey: string
   stop(): Promise<void>
 }
 
@@ -43,7 +49,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   try {
     const resources = await bootstrapResources({ stage, region, endpoints: engines })
     // Set before anything imports `sst`: Resource reads the environment once, at load.
-    Object.assign(process.env, resourceEnvironment(resources, engines))
+    const adminApiKey = options.adminApiKey ?? generateApiKey().key
+    Object.assign(process.env, resourceEnvironment(resources, engines, adminApiKey))
 
     const pool = new WorkerPool({ rootDirectory: repositoryRoot, size: options.concurrency })
     cleanups.push(() => pool.close())
@@ -87,7 +94,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     scheduler.start()
     cleanups.push(() => scheduler.stop())
 
-    const { app } = await import('../../../functions/api')
+    const s3 = new S3Client({ region, forcePathStyle: true })
+    cleanups.push(async () => s3.destroy())
+    const watcher = new S3NotificationWatcher({
+      s3,
+      bucket: resources.bucketName,
+      region,
+      notifications: bucketNotifications,
+      invoke,
+      onInvocationError: (notification, error) =>
+        log(`${notification.handler} failed: ${error.name}: ${error.message}`),
+    })
+    await watcher.start()
+    cleanups.push(() => watcher.stop())
+
+    const { app } = await import('../../../functions/api-app')
     const server = await listen(app.fetch, options.port)
     cleanups.push(() => closeServer(server))
     const address = server.address()
@@ -98,7 +119,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     log(
       `pollers: ${queueSubscriptions.length} queue subscription(s), ${schedules.length} schedule(s), ${pool.size} invocation thread(s)`,
     )
-    return { url: `http://localhost:${port}`, stop }
+    return { url: `http://localhost:${port}`, adminApiKey, stop }
   } catch (error) {
     await stop()
     throw error

@@ -3,6 +3,7 @@
 // export its function and bundle without dev dependencies, and every table must match the
 // definition the local bootstrap creates, so AWS and local can't drift.
 import {
+  adminApiKeySecret,
   allHandlers,
   apiFunction,
   bucketNotifications,
@@ -51,6 +52,7 @@ const allResourceNames = [
   ...tables.map((table) => table.resource),
   ...queueDefinitions.flatMap((queue) => [queue.resource, queue.deadLetter.resource]),
   dataBucket.resource,
+  adminApiKeySecret.resource,
 ]
 
 /** Resource names a bundle's code can name: direct Resource reads and shared definitions. */

@@ -1,0 +1,70 @@
+// The HTTP API's composition root: the Hono app with the AWS implementation of every
+// service. functions/api.ts adapts it to Lambda; the local runtime serves it with Node.
+// Features wire their services here.
+import { Logger } from '@aws-lambda-powertools/logger'
+import {
+  Authenticator,
+  awsEngineProbes,
+  createApp,
+  DynamoApiKeyStore,
+  DynamoRateLimiter,
+} from '@meridian/api'
+import {
+  adminApiKeySecret,
+  coordinationTable,
+  currentCorrelationId,
+  dynamoClient,
+} from '@meridian/aws'
+import { DynamoLockTable, LockService } from '@meridian/lock'
+import type { IntentResolver } from '@meridian/store'
+import { storeIntentResolver, type TransactionService } from '@meridian/txn'
+import { Resource } from 'sst'
+import { kvService } from './kv-service'
+import { mapReduceService } from './mapreduce-service'
+import { transactionService } from './txn-service'
+
+type Linked = Record<string, { name: string; value?: string }>
+const linked = Resource as unknown as Linked
+
+/** Requests per second per API key, across all instances. */
+const requestsPerSecondPerKeyMax = Number(process.env.MERIDIAN_RATE_LIMIT_PER_SECOND ?? 100)
+
+const coordinationTableName = linked[coordinationTable.resource]!.name
+const keyStore = new DynamoApiKeyStore(dynamoClient(), coordinationTableName)
+
+const logger = new Logger({ serviceName: 'meridian-api' })
+
+// KV reads resolve transaction intents through the transaction service, and transactions
+// route keys through the KV service's ring: a late-bound resolver breaks the cycle.
+let transactions: TransactionService
+const resolveIntent: IntentResolver = {
+  resolve: (storageKey, item) => storeIntentResolver(transactions).resolve(storageKey, item),
+}
+const kv = kvService(resolveIntent)
+transactions = transactionService(kv)
+
+export const app = createApp({
+  probes: awsEngineProbes(),
+  logError: (error) =>
+    logger.error('unhandled error', {
+      error: error as Error,
+      correlationId: currentCorrelationId(),
+    }),
+  logRequest: (entry) => logger.info('request', { ...entry }),
+  security: {
+    keyStore,
+    authenticator: new Authenticator({
+      store: keyStore,
+      bootstrapAdminKey: linked[adminApiKeySecret.resource]?.value,
+    }),
+    rateLimiter: new DynamoRateLimiter(
+      dynamoClient(),
+      coordinationTableName,
+      requestsPerSecondPerKeyMax,
+    ),
+  },
+  locks: new LockService({ table: new DynamoLockTable(dynamoClient(), coordinationTableName) }),
+  jobs: mapReduceService(),
+  transactions,
+  kv,
+})

@@ -1,0 +1,26 @@
+// Which scope each route demands, in one table: the auth matrix test walks it, so a new
+// route without an entry is caught (it would fall to `undefined` and be refused).
+import type { Scope } from './api-keys'
+
+const readMethods = new Set(['GET', 'HEAD'])
+
+export function requiredScope(method: string, path: string): Scope | undefined {
+  const section = path.split('/')[1] ?? ''
+  switch (section) {
+    case 'kv':
+      return readMethods.has(method) ? 'kv:read' : 'kv:write'
+    case 'ring':
+      return readMethods.has(method) ? 'kv:read' : 'admin'
+    case 'locks':
+      return 'lock'
+    case 'txn':
+      return 'txn'
+    case 'jobs':
+    case 'uploads':
+      return 'jobs'
+    case 'admin':
+      return 'admin'
+    default:
+      return undefined
+  }
+}
