@@ -22,7 +22,6 @@ import {
   valueSizeMaxBytes,
 } from '@meridian/store'
 import type { Context } from 'hono'
-import type { AppEnv } from '../app'
 import { openApiRouter } from '../openapi'
 import { ProblemError } from '../problem'
 import {

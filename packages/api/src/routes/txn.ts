@@ -2,6 +2,8 @@
 // with a reason per operation when aborted); a client-supplied `id` makes retries
 // idempotent for at least 24 hours. GET /txn/:id reads a record; GET /txn?state=in-doubt
 // lists transactions the sweeper has not yet finished. Bad input is a 400 with a slug.
+
+import { createRoute, z } from '@hono/zod-openapi'
 import {
   InvalidTransactionError,
   operationsMax,
@@ -14,10 +16,17 @@ import {
   type TransactionService,
   transactionIdPattern,
 } from '@meridian/txn'
-import { type Context, Hono } from 'hono'
-import { z } from 'zod'
+import type { Context } from 'hono'
 import type { AppEnv } from '../app'
+import { openApiRouter } from '../openapi'
 import { ProblemError } from '../problem'
+import {
+  accessProblems,
+  apiKeySecurity,
+  jsonBodyDocumentation,
+  problemResponses,
+  rejectWith,
+} from './route-declarations'
 
 const operationKinds = ['put', 'delete', 'check'] as const
 const version = z.union([
@@ -186,9 +195,152 @@ async function execute(
   }
 }
 
+// The declarations document the routes. The body is parsed by hand (see
+// route-declarations.ts) so each bad input keeps its slug; query and id are validated by
+// zod-openapi, with hooks that answer as the checks in listingQuery and transactionId do.
+const operationOutcomeSchema = z
+  .object({
+    op: z.enum(operationKinds),
+    key: z.string(),
+    vote: z.enum(['yes', 'no', 'not-asked']),
+    reason: z.string().optional(),
+    currentVersion: z.number().int().optional(),
+    expectedVersion: version.optional(),
+    heldBy: z.string().optional(),
+    version: z.number().int().optional(),
+  })
+  .openapi('TransactionOperationOutcome')
+const outcomeSchema = z
+  .object({
+    id: z.string(),
+    state: z.literal('COMMITTED'),
+    replayed: z.boolean(),
+    operations: z.array(operationOutcomeSchema),
+  })
+  .openapi('TransactionOutcome')
+const recordSchema = z
+  .object({
+    id: z.string(),
+    state: z.string(),
+    protocol: z.enum(['2pc', '3pc']),
+    inDoubt: z.boolean(),
+    createdAtMs: z.number(),
+    leaseUntilMs: z.number(),
+    decidedAtMs: z.number().optional(),
+    abortReason: z.string().optional(),
+    participants: z.array(
+      z.object({ key: z.string(), region: z.string(), op: z.enum(operationKinds) }),
+    ),
+    operations: z.array(operationOutcomeSchema).optional(),
+  })
+  .openapi('TransactionRecord')
+const documentedBody = bodySchema
+  .extend({ operations: z.array(operationSchema).min(1).max(operationsMax) })
+  .openapi('TransactionRequest')
+const idParams = z.object({
+  id: z
+    .string()
+    .regex(transactionIdPattern)
+    .openapi({ description: 'A transaction id', example: 'order-1234' }),
+})
+const listingQuerySchema = z.object({
+  state: z.literal('in-doubt').openapi({ description: 'Only `in-doubt` is supported' }),
+  limit: z.coerce.number().int().min(1).max(100).default(50).openapi({ type: 'integer' }),
+})
+
+const executeRoute = createRoute({
+  method: 'post',
+  path: '/',
+  summary: 'Run a multi-key, multi-region transaction (an `id` makes retries idempotent)',
+  security: apiKeySecurity,
+  request: { body: jsonBodyDocumentation(documentedBody, 'The operations, all or none') },
+  responses: {
+    200: {
+      description: 'Committed',
+      content: { 'application/json': { schema: outcomeSchema } },
+    },
+    ...problemResponses({
+      400:
+        'Invalid JSON (`invalid-json`), transaction (`invalid-transaction`, `no-operations`, ' +
+        '`too-many-operations`, `duplicate-key`, `invalid-key`, …) or operation ' +
+        '(`unknown-operation`, `invalid-operation`, with operationIndex)',
+      ...accessProblems,
+      409:
+        'Aborted (`transaction-aborted`, with a reason per operation) or the same id is still ' +
+        'running (`transaction-in-progress`, with Retry-After)',
+      422: 'The id was used for a different transaction (`transaction-id-reused`)',
+      503: 'The outcome is not known yet; retry with the same id (`transaction-outcome-unknown`)',
+    }),
+  },
+})
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'List in-doubt transactions the sweeper has not yet finished',
+  security: apiKeySecurity,
+  request: { query: listingQuerySchema },
+  responses: {
+    200: {
+      description: 'The in-doubt transactions',
+      content: {
+        'application/json': { schema: z.object({ transactions: z.array(recordSchema) }) },
+      },
+    },
+    ...problemResponses({
+      400: 'Unsupported state (`invalid-query`) or limit (`invalid-limit`)',
+      ...accessProblems,
+    }),
+  },
+})
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/{id}',
+  summary: 'Read a transaction record',
+  security: apiKeySecurity,
+  request: { params: idParams },
+  responses: {
+    200: {
+      description: 'The transaction',
+      content: { 'application/json': { schema: recordSchema } },
+    },
+    ...problemResponses({
+      400: 'Invalid transaction id (`invalid-transaction-id`)',
+      ...accessProblems,
+      404: 'No such transaction (`transaction-not-found`)',
+    }),
+  },
+})
+
+/** The listing's query checks, in order: the state, then the limit. */
+function listingQuery(c: Context<AppEnv>): { limit: number } {
+  const state = c.req.query('state')
+  if (state !== 'in-doubt')
+    throw badRequest('invalid-query', 'Unsupported query', 'use ?state=in-doubt')
+  const limitText = c.req.query('limit') ?? '50'
+  const limit = Number(limitText)
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    throw badRequest('invalid-limit', 'Invalid limit', 'limit is an integer in 1..100')
+  }
+  return { limit }
+}
+
+function transactionId(c: Context<AppEnv>): string {
+  const id = c.req.param('id') ?? ''
+  if (!transactionIdPattern.test(id)) {
+    throw badRequest(
+      'invalid-transaction-id',
+      'Invalid transaction id',
+      `ids match ${transactionIdPattern}`,
+    )
+  }
+  return id
+}
+
 export function txnRoutes(service: TransactionService) {
-  return new Hono<AppEnv>()
-    .post('/', async (c) => {
+  return openApiRouter()
+    .openapi(executeRoute, async (c) => {
       const request = await parseBody(c)
       const outcome = await execute(service, c.get('tenant'), request)
       const body = {
@@ -197,7 +349,7 @@ export function txnRoutes(service: TransactionService) {
         replayed: outcome.replayed,
         operations: outcome.operations.map(operationView),
       }
-      if (outcome.state === 'COMMITTED') return c.json(body, 200)
+      if (outcome.state === 'COMMITTED') return c.json({ ...body, state: outcome.state }, 200)
       throw new ProblemError({
         slug: 'transaction-aborted',
         title: 'Transaction aborted',
@@ -206,35 +358,29 @@ export function txnRoutes(service: TransactionService) {
         extensions: { ...body, reason: outcome.abortReason },
       })
     })
-    .get('/', async (c) => {
-      const state = c.req.query('state')
-      if (state !== 'in-doubt')
-        throw badRequest('invalid-query', 'Unsupported query', 'use ?state=in-doubt')
-      const limitText = c.req.query('limit') ?? '50'
-      const limit = Number(limitText)
-      if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-        throw badRequest('invalid-limit', 'Invalid limit', 'limit is an integer in 1..100')
-      }
-      const records = await service.listInDoubt(c.get('tenant'), limit)
-      return c.json({ transactions: records.map(recordView) })
-    })
-    .get('/:id', async (c) => {
-      const id = c.req.param('id')
-      if (!transactionIdPattern.test(id)) {
-        throw badRequest(
-          'invalid-transaction-id',
-          'Invalid transaction id',
-          `ids match ${transactionIdPattern}`,
-        )
-      }
-      const record = await service.get(c.get('tenant'), id)
-      if (!record) {
-        throw new ProblemError({
-          slug: 'transaction-not-found',
-          title: 'Transaction not found',
-          status: 404,
-        })
-      }
-      return c.json(recordView(record))
-    })
+    .openapi(
+      listRoute,
+      async (c) => {
+        const { limit } = c.req.valid('query')
+        const records = await service.listInDoubt(c.get('tenant'), limit)
+        return c.json({ transactions: records.map(recordView) }, 200)
+      },
+      rejectWith((c) => listingQuery(c)),
+    )
+    .openapi(
+      getRoute,
+      async (c) => {
+        const { id } = c.req.valid('param')
+        const record = await service.get(c.get('tenant'), id)
+        if (!record) {
+          throw new ProblemError({
+            slug: 'transaction-not-found',
+            title: 'Transaction not found',
+            status: 404,
+          })
+        }
+        return c.json(recordView(record), 200)
+      },
+      rejectWith((c) => transactionId(c)),
+    )
 }
