@@ -5,18 +5,29 @@
 // `[key, value]` lines; DELETE /:id cancels. PUT /inputs/<path> stores an input object
 // under the tenant's space; PUT /incoming/:job/<file> stores one under the upload prefix,
 // whose S3 notification starts the job.
+
+import { createRoute, z } from '@hono/zod-openapi'
 import {
   isTerminal,
   JobConditionError,
   JobNotFoundError,
   type JobService,
   JobSpecError,
+  jobSpecSchema,
 } from '@meridian/mapreduce'
-import { type Context, Hono } from 'hono'
+import type { Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
-import { z } from 'zod'
 import type { AppEnv } from '../app'
+import { openApiRouter } from '../openapi'
 import { ProblemError } from '../problem'
+import {
+  accessProblems,
+  apiKeySecurity,
+  jsonBodyDocumentation,
+  problemResponses,
+  rejectWith,
+  spanningLastParameter,
+} from './route-declarations'
 
 const jobIdParam = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,99}$/, 'a job id')
 const eventsQuery = z.object({
@@ -102,78 +113,283 @@ async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
   }
 }
 
-export function jobRoutes(jobs: JobService) {
-  const app = new Hono<AppEnv>()
+// The declarations document the routes. Parameters and queries are validated by
+// zod-openapi with hooks that re-run `parse` in the original order (the id before the
+// query), so a bad one is answered exactly as before; the job spec is parsed by hand and
+// validated by the service (`invalid-json`, `invalid-job-spec`).
+const jobSchema = z
+  .object({
+    id: z.string(),
+    job: z.string(),
+    state: z.string(),
+    round: z.number().int(),
+    stage: z.string(),
+    tasks: z.object({ done: z.number().int(), total: z.number().int() }),
+    mapTasks: z.number().int(),
+    partitions: z.number().int(),
+    counters: z.record(z.string(), z.number()),
+    cost: z.object({
+      sqsUsd: z.number(),
+      s3Usd: z.number(),
+      dynamodbUsd: z.number(),
+      lambdaUsd: z.number(),
+      lambdaGbSeconds: z.number(),
+      totalUsd: z.number(),
+      assumptions: z.record(z.string(), z.unknown()),
+    }),
+    failure: z.string().optional(),
+    lastError: z.string().optional(),
+    model: z.unknown().optional(),
+    output: z.object({ parts: z.number().int() }).optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Job')
+const jobResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: jobSchema } },
+})
+const storedSchema = z.object({ key: z.string(), bytes: z.number().int() }).openapi('StoredObject')
+const binary = z.string().openapi({ format: 'binary', description: 'The raw bytes' })
+const idParams = z.object({ id: jobIdParam.openapi({ description: 'The job id' }) })
+const pathDescription = (what: string) =>
+  `${what}, relative (no leading / and no ..). It may contain /, although an OpenAPI path ` +
+  'template matches one segment.'
+const jobNameParam = z.string().min(1).max(100)
+const badId = { 400: 'Invalid job id or query (`invalid-request`)' }
+const notFound = { 404: 'No such job (`job-not-found`)' }
+const stateConflict = { 409: 'The job is not in a state that allows this (`job-state-conflict`)' }
 
-  app.post('/', async (c) => {
+const submitRoute = createRoute({
+  method: 'post',
+  path: '/',
+  summary: 'Submit a job: a registered job name, its params and its input',
+  security: apiKeySecurity,
+  request: {
+    body: jsonBodyDocumentation(jobSpecSchema, 'The job spec: inline records or an S3 prefix'),
+  },
+  responses: {
+    201: {
+      ...jobResponse('Submitted'),
+      headers: { location: { description: 'The job', schema: { type: 'string' as const } } },
+    },
+    ...problemResponses({
+      400: 'Invalid JSON (`invalid-json`) or job spec (`invalid-job-spec`, with issues)',
+      ...accessProblems,
+      ...stateConflict,
+    }),
+  },
+})
+
+const uploadProblems = problemResponses({
+  400: 'Invalid path (`invalid-request`) or job name (`invalid-job-spec`)',
+  ...accessProblems,
+  413: 'The body is over the upload limit (`payload-too-large`)',
+})
+
+const uploadInputRoute = createRoute({
+  method: 'put',
+  path: '/inputs/{path}',
+  summary: "Store an input object under the tenant's space",
+  security: apiKeySecurity,
+  request: {
+    params: z.object({
+      path: objectPath.openapi({ description: pathDescription('The object path') }),
+    }),
+    body: { description: 'The object', content: { '*/*': { schema: binary } } },
+  },
+  responses: {
+    201: { description: 'Stored', content: { 'application/json': { schema: storedSchema } } },
+    ...uploadProblems,
+  },
+})
+
+const uploadIncomingRoute = createRoute({
+  method: 'put',
+  path: '/incoming/{job}/{file}',
+  summary: 'Store an object under the upload prefix; its bucket notification starts the job',
+  security: apiKeySecurity,
+  request: {
+    params: z.object({
+      job: jobNameParam.openapi({ description: 'The registered job to run on the upload' }),
+      file: objectPath.openapi({ description: pathDescription('The file name') }),
+    }),
+    body: { description: 'The object', content: { '*/*': { schema: binary } } },
+  },
+  responses: {
+    202: {
+      description: 'Stored; the job starts from the notification',
+      content: { 'application/json': { schema: storedSchema } },
+    },
+    ...uploadProblems,
+  },
+})
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/{id}',
+  summary: 'Report a job: stage, tasks done/total, counters and the cost estimate',
+  security: apiKeySecurity,
+  request: { params: idParams },
+  responses: {
+    200: jobResponse('The job'),
+    ...problemResponses({ ...badId, ...accessProblems, ...notFound }),
+  },
+})
+
+const cancelRoute = createRoute({
+  method: 'delete',
+  path: '/{id}',
+  summary: 'Cancel a job (tasks stop at their next check)',
+  security: apiKeySecurity,
+  request: { params: idParams },
+  responses: {
+    200: jobResponse('Cancelled'),
+    ...problemResponses({ ...badId, ...accessProblems, ...notFound, ...stateConflict }),
+  },
+})
+
+const outputRoute = createRoute({
+  method: 'get',
+  path: '/{id}/output',
+  summary: 'Stream the output as NDJSON `[key, value]` lines',
+  security: apiKeySecurity,
+  request: { params: idParams, query: outputQuery },
+  responses: {
+    200: {
+      description: 'One `[key, value]` JSON array per line (all parts, or the one asked for)',
+      content: { 'application/x-ndjson': { schema: z.string() } },
+    },
+    ...problemResponses({ ...badId, ...accessProblems, ...notFound, ...stateConflict }),
+  },
+})
+
+const eventsRoute = createRoute({
+  method: 'get',
+  path: '/{id}/events',
+  summary: 'Stream progress as server-sent events until the job ends or the timeout',
+  security: apiKeySecurity,
+  request: { params: idParams, query: eventsQuery },
+  responses: {
+    200: {
+      description:
+        '`progress` events carry the job (as GET /jobs/{id}) when it changes; the stream ends ' +
+        'with `end` (the job finished) or `timeout`, each carrying the state',
+      content: { 'text/event-stream': { schema: z.string() } },
+    },
+    ...problemResponses({ ...badId, ...accessProblems, ...notFound }),
+  },
+})
+
+const checkId = (c: Context<AppEnv>) => parse(jobIdParam, c.req.param('id'), 'job id')
+const rejectId = rejectWith(checkId)
+
+export function jobRoutes(jobs: JobService) {
+  const app = openApiRouter()
+
+  app.openapi(submitRoute, async (c) => {
     const body = await jsonBody(c)
     const job = await guarded(() => jobs.submit(c.get('tenant'), body))
     return c.json(job, 201, { location: `/jobs/${job.id}` })
   })
 
-  app.put('/inputs/:path{.+}', async (c) => {
-    const path = parse(objectPath, c.req.param('path'), 'path')
-    const body = new Uint8Array(await c.req.arrayBuffer())
-    return c.json(await guarded(() => jobs.upload(c.get('tenant'), path, body)), 201)
-  })
+  app.openapi(
+    spanningLastParameter(app, uploadInputRoute, '.+'),
+    async (c) => {
+      const { path } = c.req.valid('param')
+      const body = new Uint8Array(await c.req.arrayBuffer())
+      return c.json(await guarded(() => jobs.upload(c.get('tenant'), path, body)), 201)
+    },
+    rejectWith((c) => parse(objectPath, c.req.param('path'), 'path')),
+  )
 
-  app.put('/incoming/:job/:file{.+}', async (c) => {
-    const jobName = parse(z.string().min(1).max(100), c.req.param('job'), 'job name')
-    const file = parse(objectPath, c.req.param('file'), 'file')
-    const body = new Uint8Array(await c.req.arrayBuffer())
-    const stored = await guarded(() =>
-      jobs.upload(c.get('tenant'), file, body, { incomingJob: jobName }),
-    )
-    // The job starts from the bucket's notification, not from this request.
-    return c.json(stored, 202)
-  })
+  app.openapi(
+    spanningLastParameter(app, uploadIncomingRoute, '.+'),
+    async (c) => {
+      const { job: jobName, file } = c.req.valid('param')
+      const body = new Uint8Array(await c.req.arrayBuffer())
+      const stored = await guarded(() =>
+        jobs.upload(c.get('tenant'), file, body, { incomingJob: jobName }),
+      )
+      // The job starts from the bucket's notification, not from this request.
+      return c.json(stored, 202)
+    },
+    rejectWith((c) => {
+      parse(jobNameParam, c.req.param('job'), 'job name')
+      parse(objectPath, c.req.param('file'), 'file')
+    }),
+  )
 
-  app.get('/:id', async (c) => {
-    const id = parse(jobIdParam, c.req.param('id'), 'job id')
-    return c.json(await guarded(() => jobs.get(c.get('tenant'), id)))
-  })
+  app.openapi(
+    getRoute,
+    async (c) => {
+      const { id } = c.req.valid('param')
+      return c.json(await guarded(() => jobs.get(c.get('tenant'), id)), 200)
+    },
+    rejectId,
+  )
 
-  app.delete('/:id', async (c) => {
-    const id = parse(jobIdParam, c.req.param('id'), 'job id')
-    return c.json(await guarded(() => jobs.cancel(c.get('tenant'), id)))
-  })
+  app.openapi(
+    cancelRoute,
+    async (c) => {
+      const { id } = c.req.valid('param')
+      return c.json(await guarded(() => jobs.cancel(c.get('tenant'), id)), 200)
+    },
+    rejectId,
+  )
 
-  app.get('/:id/output', async (c) => {
-    const id = parse(jobIdParam, c.req.param('id'), 'job id')
-    const { part } = parse(outputQuery, c.req.query(), 'query')
-    const stream = await guarded(() => jobs.output(c.get('tenant'), id, part))
-    return new Response(stream, { headers: { 'content-type': 'application/x-ndjson' } })
-  })
+  app.openapi(
+    outputRoute,
+    async (c) => {
+      const { id } = c.req.valid('param')
+      const { part } = c.req.valid('query')
+      const stream = await guarded(() => jobs.output(c.get('tenant'), id, part))
+      // zod-openapi types an application/x-…json response as never (it expects JSON or
+      // a `+json` suffix); NDJSON is a stream of bytes, so the typed response can't express it.
+      return c.body(stream, 200, { 'content-type': 'application/x-ndjson' }) as never
+    },
+    rejectWith((c) => {
+      checkId(c)
+      parse(outputQuery, c.req.query(), 'query')
+    }),
+  )
 
-  app.get('/:id/events', async (c) => {
-    const id = parse(jobIdParam, c.req.param('id'), 'job id')
-    const { timeoutSeconds, intervalMs } = parse(eventsQuery, c.req.query(), 'query')
-    const tenant = c.get('tenant')
-    const first = await guarded(() => jobs.get(tenant, id))
-    return streamSSE(c, async (stream) => {
-      const deadline = Date.now() + timeoutSeconds * 1000
-      let job = first
-      let sent = ''
-      let sequence = 0
-      for (;;) {
-        const snapshot = JSON.stringify(job)
-        if (snapshot !== sent) {
-          await stream.writeSSE({ event: 'progress', data: snapshot, id: String(sequence++) })
-          sent = snapshot
+  app.openapi(
+    eventsRoute,
+    async (c) => {
+      const { id } = c.req.valid('param')
+      const { timeoutSeconds, intervalMs } = c.req.valid('query')
+      const tenant = c.get('tenant')
+      const first = await guarded(() => jobs.get(tenant, id))
+      return streamSSE(c, async (stream) => {
+        const deadline = Date.now() + timeoutSeconds * 1000
+        let job = first
+        let sent = ''
+        let sequence = 0
+        for (;;) {
+          const snapshot = JSON.stringify(job)
+          if (snapshot !== sent) {
+            await stream.writeSSE({ event: 'progress', data: snapshot, id: String(sequence++) })
+            sent = snapshot
+          }
+          if (isTerminal(job.state)) {
+            await stream.writeSSE({ event: 'end', data: JSON.stringify({ state: job.state }) })
+            return
+          }
+          if (Date.now() >= deadline || stream.aborted) {
+            await stream.writeSSE({ event: 'timeout', data: JSON.stringify({ state: job.state }) })
+            return
+          }
+          await stream.sleep(intervalMs)
+          job = await jobs.get(tenant, id)
         }
-        if (isTerminal(job.state)) {
-          await stream.writeSSE({ event: 'end', data: JSON.stringify({ state: job.state }) })
-          return
-        }
-        if (Date.now() >= deadline || stream.aborted) {
-          await stream.writeSSE({ event: 'timeout', data: JSON.stringify({ state: job.state }) })
-          return
-        }
-        await stream.sleep(intervalMs)
-        job = await jobs.get(tenant, id)
-      }
-    })
-  })
+      })
+    },
+    rejectWith((c) => {
+      checkId(c)
+      parse(eventsQuery, c.req.query(), 'query')
+    }),
+  )
 
   return app
 }
