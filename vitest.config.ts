@@ -12,6 +12,7 @@ export default defineConfig({
     env: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'WARN',
+      POWERTOOLS_METRICS_DISABLED: 'true',
       // The API-wide tests send bursts through one key; the limiter has its own test.
       MERIDIAN_RATE_LIMIT_PER_SECOND: '100000',
     },

@@ -3,6 +3,7 @@
 // coordinator's lease ran out, its intents applied or discarded, and, once past its late-
 // write grace, taken out of the index. Runs on the schedule in packages/aws wiring.
 import { Logger } from '@aws-lambda-powertools/logger'
+import { countMetric, publishMetrics } from '@meridian/aws'
 import { transactionService } from './txn-service'
 
 const logger = new Logger({ serviceName: 'meridian-txn-recovery' })
@@ -17,5 +18,9 @@ export async function handler() {
     }),
   )
   logger.info('transaction sweep', { ...result })
+  // In doubt: due records this pass could not finish yet; recovered: those it cleared.
+  countMetric('TransactionsInDoubt', result.inProgress + result.failed)
+  countMetric('TransactionsRecovered', result.cleared)
+  publishMetrics()
   return result
 }

@@ -16,7 +16,7 @@ import type { Authenticator } from './auth/authenticator'
 import { authentication } from './auth/middleware'
 import { type EngineProbe, healthRoutes } from './health'
 import type { RateLimiter } from './limits/rate-limiter'
-import { observability, type RequestLog } from './observability'
+import { observability, outcomeMetrics, type RequestLog } from './observability'
 import { openApiRouter } from './openapi'
 import { ProblemError, problemResponse, problemType } from './problem'
 import { adminRoutes } from './routes/admin'
@@ -73,6 +73,7 @@ export interface AppDependencies {
 export function createApp(dependencies: AppDependencies) {
   const app = openApiRouter()
   app.use('*', observability(dependencies.logRequest))
+  app.use('*', outcomeMetrics())
   // Public: health and the API's own documentation. Everything after needs a key.
   app.route('/health', healthRoutes(dependencies.probes))
   app.doc31('/openapi.json', {

@@ -2,7 +2,14 @@
 // request id), both echoed as response headers and bound for the request's duration so
 // SQS messages sent meanwhile carry it; and one structured access log line. Secrets never
 // reach a log: neither the Authorization header nor bodies are logged.
-import { acceptableCorrelationId, correlationHeader, runWithCorrelationId } from '@meridian/aws'
+import {
+  acceptableCorrelationId,
+  correlationHeader,
+  countMetric,
+  type MetricName,
+  publishMetrics,
+  runWithCorrelationId,
+} from '@meridian/aws'
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from './app'
 
@@ -33,5 +40,38 @@ export function observability(logRequest?: (entry: RequestLog) => void): Middlew
       durationMs: Math.round(performance.now() - started),
       tenant: c.get('tenant'),
     })
+  }
+}
+
+/** The metric an HTTP outcome stands for, if any: what the operators' dashboards count. */
+export function outcomeMetric(
+  method: string,
+  path: string,
+  status: number,
+): MetricName | undefined {
+  if (method !== 'POST') return undefined
+  if (/^\/locks\/[^/]+\/acquire$/.test(path)) {
+    return status === 200 ? 'LockAcquired' : status === 409 ? 'LockContention' : undefined
+  }
+  if (path === '/txn') {
+    return status === 200
+      ? 'TransactionCommitted'
+      : status === 409
+        ? 'TransactionAborted'
+        : undefined
+  }
+  if (path === '/jobs' && status === 201) return 'JobSubmitted'
+  return undefined
+}
+
+/** Counts outcome metrics and flushes them as EMF at the end of each request. */
+export function outcomeMetrics(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next()
+    const metric = outcomeMetric(c.req.method, c.req.path, c.res.status)
+    if (metric) {
+      countMetric(metric)
+      publishMetrics()
+    }
   }
 }

@@ -1,11 +1,13 @@
 // AWS SDK clients, one per service and region, created lazily and reused across
 // invocations (Lambda keeps module state between warm invocations). Endpoints come from
+// the SDK's own configuration; the tracer captures them on Lambda only. Endpoints come from
 // the SDK's own configuration (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS,
 // AWS_ENDPOINT_URL_S3), which the local runtime sets, so no code branches on "local".
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { S3Client } from '@aws-sdk/client-s3'
 import { SQSClient } from '@aws-sdk/client-sqs'
 import { stageConfig } from './stage-config'
+import { tracer } from './telemetry'
 
 const dynamoClients = new Map<string, DynamoDBClient>()
 const sqsClients = new Map<string, SQSClient>()
@@ -18,7 +20,7 @@ function homeRegion(): string {
 export function dynamoClient(region: string = homeRegion()): DynamoDBClient {
   let client = dynamoClients.get(region)
   if (!client) {
-    client = new DynamoDBClient({ region })
+    client = tracer.captureAWSv3Client(new DynamoDBClient({ region }))
     dynamoClients.set(region, client)
   }
   return client
@@ -29,7 +31,7 @@ export function sqsClient(region: string = homeRegion()): SQSClient {
   if (!client) {
     // Route by the configured endpoint, not the queue URL's host: on AWS both are the
     // regional endpoint; locally the URL's host (sqs.<region>.localhost) doesn't resolve.
-    client = new SQSClient({ region, useQueueUrlAsEndpoint: false })
+    client = tracer.captureAWSv3Client(new SQSClient({ region, useQueueUrlAsEndpoint: false }))
     sqsClients.set(region, client)
   }
   return client
@@ -39,7 +41,7 @@ export function s3Client(region: string = homeRegion()): S3Client {
   let client = s3Clients.get(region)
   if (!client) {
     // Path-style addressing works on AWS and on local emulators alike (no wildcard DNS).
-    client = new S3Client({ region, forcePathStyle: true })
+    client = tracer.captureAWSv3Client(new S3Client({ region, forcePathStyle: true }))
     s3Clients.set(region, client)
   }
   return client

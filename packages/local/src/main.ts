@@ -7,6 +7,8 @@ import { JavaMissingError } from './java'
 import { startLocalRuntime } from './runtime'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+// EMF metrics are for CloudWatch; locally they would only flood the terminal.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true'
 
 const started = performance.now()
 const concurrency = process.env.MERIDIAN_CONCURRENCY

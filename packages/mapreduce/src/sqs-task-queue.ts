@@ -2,6 +2,7 @@
 // SendMessageBatch in batches of ten, failed entries retried with backoff a bounded
 // number of times. Bodies are task references; the task reads its manifest from S3.
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs'
+import { correlationMessageAttributes } from '@meridian/aws'
 import { MapReduceError } from './errors'
 import { Stage, type TaskRef, taskId } from './job-model'
 import type { TaskQueue } from './ports'
@@ -37,7 +38,12 @@ export class SqsTaskQueue implements TaskQueue {
       const response = await this.client.send(
         new SendMessageBatchCommand({
           QueueUrl: queueUrl,
-          Entries: pending.map(({ id, task }) => ({ Id: id, MessageBody: encodeTask(task) })),
+          // The correlation id of the request (or task) that fanned these out travels along.
+          Entries: pending.map(({ id, task }) => ({
+            Id: id,
+            MessageBody: encodeTask(task),
+            MessageAttributes: correlationMessageAttributes(),
+          })),
         }),
       )
       const failed = new Set((response.Failed ?? []).map((entry) => entry.Id))

@@ -70,7 +70,9 @@ describe('MapReduce under faults', () => {
     const harness = await startHarness({
       fault: 'poison',
       attemptsMax: 2,
-      visibilityTimeoutSeconds: 1,
+      // Long enough that a slow first attempt (a loaded machine) can't overlap the second,
+      // which would make the retry count race the failure.
+      visibilityTimeoutSeconds: 3,
     })
     try {
       const job = await harness.service.submit(tenant, {

@@ -36,6 +36,7 @@ const createKey = createRoute({
   method: 'post',
   path: '/keys',
   summary: 'Create an API key for a tenant; the response is the only time the key is shown',
+  security: [{ apiKey: [] }],
   request: {
     body: {
       required: true,
@@ -65,6 +66,7 @@ const listKeys = createRoute({
   method: 'get',
   path: '/keys',
   summary: "List a tenant's API keys (never their secrets)",
+  security: [{ apiKey: [] }],
   request: { query: z.object({ tenant: tenantSchema }) },
   responses: {
     200: {
@@ -79,6 +81,7 @@ const revokeKey = createRoute({
   method: 'delete',
   path: '/keys/{id}',
   summary: 'Revoke an API key (takes effect on every instance within the auth cache TTL)',
+  security: [{ apiKey: [] }],
   request: { params: z.object({ id: z.string().regex(/^[0-9a-f]{16}$/) }) },
   responses: {
     204: { description: 'Revoked' },
