@@ -25,6 +25,7 @@ import {
   apiKeySecurity,
   jsonBodyDocumentation,
   problemResponses,
+  readJsonBody,
   rejectWith,
   spanningLastParameter,
 } from './route-declarations'
@@ -97,19 +98,6 @@ async function guarded<T>(run: () => Promise<T>): Promise<T> {
     return await run()
   } catch (error) {
     return toProblem(error)
-  }
-}
-
-async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
-  try {
-    return await c.req.json()
-  } catch {
-    throw new ProblemError({
-      slug: 'invalid-json',
-      title: 'Bad Request',
-      status: 400,
-      detail: 'the body is not JSON',
-    })
   }
 }
 
@@ -288,7 +276,7 @@ export function jobRoutes(jobs: JobService) {
   const app = openApiRouter()
 
   app.openapi(submitRoute, async (c) => {
-    const body = await jsonBody(c)
+    const body = await readJsonBody(c)
     const job = await guarded(() => jobs.submit(c.get('tenant'), body))
     return c.json(job, 201, { location: `/jobs/${job.id}` })
   })

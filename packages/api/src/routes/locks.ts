@@ -23,6 +23,7 @@ import {
   apiKeySecurity,
   jsonBodyDocumentation,
   problemResponses,
+  readJsonBody,
   rejectWith,
 } from './route-declarations'
 
@@ -59,16 +60,7 @@ function lockName(c: Context<AppEnv>): string {
 }
 
 async function body<T>(c: Context<AppEnv>, schema: z.ZodType<T>): Promise<T> {
-  let raw: unknown
-  try {
-    raw = await c.req.json()
-  } catch (error) {
-    throw new ProblemError(
-      { slug: 'invalid-json', title: 'Body is not valid JSON', status: 400 },
-      { cause: error },
-    )
-  }
-  const parsed = schema.safeParse(raw)
+  const parsed = schema.safeParse(await readJsonBody(c))
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     throw new ProblemError({

@@ -13,6 +13,7 @@ import {
   apiKeySecurity,
   jsonBodyDocumentation,
   problemResponses,
+  readJsonBody,
   rejectWith,
   spanningLastParameter,
 } from './route-declarations'
@@ -155,10 +156,7 @@ export function ringRoutes(service: KvService) {
     replaceRingRoute,
     async (c) => {
       const expectedVersion = expectedRingVersion(c)
-      const json = await c.req.json().catch(() => {
-        throw new ProblemError({ slug: 'invalid-json', title: 'The body is not JSON', status: 400 })
-      })
-      const body = ringBodySchema.safeParse(json)
+      const body = ringBodySchema.safeParse(await readJsonBody(c))
       if (!body.success) {
         throw new ProblemError({
           slug: 'invalid-ring-config',

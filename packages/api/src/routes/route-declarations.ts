@@ -82,3 +82,15 @@ export function spanningLastParameter<R extends RouteConfig>(
   const path = route.path.replace(/\{(\w+)\}$/, `{$1{${pattern}}}`)
   return { ...route, path, hide: true }
 }
+
+/** The request body parsed as JSON whatever its Content-Type, or a 400 `invalid-json`. */
+export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
+  try {
+    return await c.req.json()
+  } catch (error) {
+    throw new ProblemError(
+      { slug: 'invalid-json', title: 'Body is not valid JSON', status: 400 },
+      { cause: error },
+    )
+  }
+}

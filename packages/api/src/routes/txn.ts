@@ -25,6 +25,7 @@ import {
   apiKeySecurity,
   jsonBodyDocumentation,
   problemResponses,
+  readJsonBody,
   rejectWith,
 } from './route-declarations'
 
@@ -86,16 +87,7 @@ function toOperation(input: z.infer<typeof operationSchema>): TransactionOperati
 }
 
 async function parseBody(c: Context<AppEnv>) {
-  let raw: unknown
-  try {
-    raw = await c.req.json()
-  } catch (error) {
-    throw new ProblemError(
-      { slug: 'invalid-json', title: 'Body is not valid JSON', status: 400 },
-      { cause: error },
-    )
-  }
-  const body = bodySchema.safeParse(raw)
+  const body = bodySchema.safeParse(await readJsonBody(c))
   if (!body.success)
     throw badRequest('invalid-transaction', 'Invalid transaction', z.prettifyError(body.error))
   if (body.data.operations.length === 0)
