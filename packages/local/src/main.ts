@@ -25,6 +25,11 @@ try {
     log,
   })
   const seconds = ((performance.now() - started) / 1000).toFixed(1)
+  if (!process.env.MERIDIAN_ADMIN_KEY) {
+    log(
+      `admin API key (shown once; set MERIDIAN_ADMIN_KEY to choose your own): ${runtime.adminApiKey}`,
+    )
+  }
   log(
     `ready in ${seconds} s: ${runtime.url}  (health: ${runtime.url}/health; Ctrl-C stops everything)`,
   )
