@@ -56,6 +56,8 @@ describe('npm start', () => {
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
       expect(output).toContain(`http://localhost:${port}`)
+      // The bootstrap admin key is printed once, so the user can make the first request.
+      expect(output).toMatch(/admin API key \(shown once; [^)]*\): mrd_[0-9a-f]{16}_[\w-]{43}/)
       const dynamodbPort = Number(/DynamoDB Local http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1])
 
       const response = await fetch(`http://localhost:${port}/health`)
