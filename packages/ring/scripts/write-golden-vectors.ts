@@ -1,8 +1,8 @@
-// Writes src/golden-vectors.json: hash and routing results that another implementation of the
-// ring must reproduce bit for bit. Run it only when routing is meant to change (which moves
-// keys in every deployed ring): `npx tsx packages/ring/scripts/write-golden-vectors.ts`.
-import { writeFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+// Prints the contents of src/golden-vectors.json: hash and routing results that another
+// implementation of the ring must reproduce bit for bit. Run it only when routing is meant to
+// change (which moves keys in every deployed ring):
+//   npx tsx packages/ring/scripts/write-golden-vectors.ts > packages/ring/src/golden-vectors.json
+// It prints rather than writes so that nothing under packages/ring imports a Node built-in.
 import {
   hash64Hex,
   keyPosition,
@@ -130,6 +130,4 @@ const vectors = {
   rings: [routing(classicConfig), routing(defaultConfig)],
 }
 
-const target = fileURLToPath(new URL('../src/golden-vectors.json', import.meta.url))
-writeFileSync(target, `${JSON.stringify(vectors, null, 2)}\n`)
-console.log(`wrote ${target}`)
+console.log(JSON.stringify(vectors, null, 2))

@@ -115,7 +115,7 @@ describe('Ring.lookupBounded', () => {
       node: ring.lookup(key),
       withinCapacity: false,
     })
-    // Fractional loads: each node at 1.5 has 2.5 ≥ its cap of ceil(1 × 4 / 2) = 2 with the key.
+    // Fractional loads: with the key, each node would hold 2.5, over its cap of ceil(1 × 4 / 2) = 2.
     const fractional = new Map([
       ['a', 1.5],
       ['b', 1.5],

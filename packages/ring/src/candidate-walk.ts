@@ -9,16 +9,10 @@
  * inserts it somewhere in every order without reordering the others.
  */
 import { positionCount } from './hash.ts'
-import {
-  blockCount,
-  blockWidth,
-  probeAddends,
-  probeMultipliers,
-  type RingTable,
-} from './ring-table.ts'
+import { type RingTable, startProbes } from './ring-table.ts'
 
 const exhausted = Number.POSITIVE_INFINITY
-const blockMask = blockCount - 1
+const ringSize: number = positionCount
 
 /**
  * One walk at a time per ring: the scratch arrays are reused between walks so a preference
@@ -54,25 +48,16 @@ export class CandidateWalk {
       this.stamp = 1
     }
     this.produced = 0
-    const { positions, bucketStarts, bucketScale, probeCount } = this.table
-    const block = Math.floor(position / blockWidth)
-    const offset = position - block * blockWidth
+    const { positions, probeCount } = this.table
+    // Two phases, as in ownerIndexAt: every probe's bucket first, then the short scans.
+    startProbes(this.table, position, this.cursorBase, this.cursorIndex)
     for (let probe = 0; probe < probeCount; probe++) {
-      const probeBlock =
-        (Math.imul(block, probeMultipliers[probe]!) + probeAddends[probe]!) & blockMask
-      const probeAt = probeBlock * blockWidth + offset
-      const bucket = (probeAt * bucketScale) | 0
-      let index = bucketStarts[bucket]!
-      let high = bucketStarts[bucket + 1]!
-      while (index < high) {
-        const middle = (index + high) >>> 1
-        if (positions[middle]! < probeAt) index = middle + 1
-        else high = middle
-      }
-      let base = probeAt
+      let base = this.cursorBase[probe]!
+      let index = this.cursorIndex[probe]!
+      while (index < positions.length && positions[index]! < base) index++
       if (index === positions.length) {
         index = 0
-        base -= positionCount
+        base -= ringSize
       }
       this.cursorIndex[probe] = index
       this.cursorBase[probe] = base
@@ -122,7 +107,7 @@ export class CandidateWalk {
     let index = this.cursorIndex[probe]! + 1
     if (index === vnodeTotal) {
       index = 0
-      this.cursorBase[probe]! -= positionCount
+      this.cursorBase[probe]! -= ringSize
     }
     this.cursorIndex[probe] = index
     this.cursorDistance[probe] = positions[index]! - this.cursorBase[probe]!

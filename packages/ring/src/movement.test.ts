@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { keyPosition, positionCount } from './hash.ts'
 import { type MovementPlan, movementPlan, ownershipShares } from './movement.ts'
+import { buildRanges } from './range-table.ts'
 import { Ring } from './ring.ts'
 import { configOf, nodesArbitrary, parametersArbitrary, sampleKeys } from './testing-arbitraries.ts'
 
@@ -50,8 +51,9 @@ function expectWellFormed(plan: MovementPlan): void {
 const changeArbitrary = fc.record({
   nodes: nodesArbitrary(2, 9),
   parameters: parametersArbitrary,
-  change: fc.constantFrom('join', 'leave', 'reweight', 'reshuffle'),
+  change: fc.constantFrom('join', 'leave', 'reweight', 'reshuffle', 'reparameterize'),
   weight: fc.double({ min: 0.2, max: 4, noNaN: true }),
+  newParameters: parametersArbitrary,
 })
 
 describe('movementPlan', () => {
@@ -59,7 +61,7 @@ describe('movementPlan', () => {
 
   it('agrees with per-key lookups before and after the change', () => {
     fc.assert(
-      fc.property(changeArbitrary, ({ nodes, parameters, change, weight }) => {
+      fc.property(changeArbitrary, ({ nodes, parameters, change, weight, newParameters }) => {
         const [first, ...rest] = nodes
         const beforeNodes = change === 'join' ? rest : nodes
         const afterNodes =
@@ -71,7 +73,8 @@ describe('movementPlan', () => {
                 ? [{ ...first!, weight }, ...rest]
                 : [...rest, first!]
         const before = new Ring(configOf(beforeNodes, parameters))
-        const after = new Ring(configOf(afterNodes, parameters, 2))
+        const afterParameters = change === 'reparameterize' ? newParameters : parameters
+        const after = new Ring(configOf(afterNodes, afterParameters, 2))
         const plan = movementPlan(before, after)
         expectWellFormed(plan)
         // Collected and compared once: an expect per key made this test ten times slower.
@@ -87,7 +90,7 @@ describe('movementPlan', () => {
         expect(disagreements).toEqual([])
         if (change === 'reshuffle') expect(plan.ranges).toEqual([])
       }),
-      { numRuns: 20 },
+      { numRuns: 25 },
     )
   })
 
@@ -105,7 +108,7 @@ describe('movementPlan', () => {
     )
   })
 
-  it('moves close to the ideal fraction when an 11th node joins, with the default parameters', () => {
+  it('moves close to the ideal fraction when an 11th node joins, by default', () => {
     fc.assert(
       fc.property(nodesArbitrary(11, 11), (nodes) => {
         const equal = nodes.map((node) => ({ ...node, weight: 1 }))
@@ -165,5 +168,38 @@ describe('ownershipShares', () => {
       }),
       { numRuns: 25 },
     )
+  })
+})
+
+describe('plans for rings too large to keep a range table', () => {
+  const nodes = Array.from({ length: 21 }, (_, index) => ({ id: `node-${index}`, region: 'r' }))
+  const parameters = { vnodesPerWeight: 1024, probeCount: 16 }
+  const before = new Ring(configOf(nodes.slice(1), parameters))
+  const after = new Ring(configOf(nodes, parameters, 2))
+
+  it('computes the same shares block by block as from a full range table', () => {
+    expect(before.ranges).toBeUndefined()
+    const ranges = buildRanges(before.table)
+    const expected = new Float64Array(before.nodesByIndex.length)
+    let start = 0
+    for (let index = 0; index < ranges.ends.length; index++) {
+      expected[ranges.owners[index]!]! += ranges.ends[index]! - start + 1
+      start = ranges.ends[index]! + 1
+    }
+    const shares = ownershipShares(before)
+    before.nodesByIndex.forEach((node, index) => {
+      expect(shares.get(node.id)).toBe(expected[index]! / positionCount)
+    })
+  })
+
+  it('moves only keys to the joining node, as per-key lookups say', () => {
+    const plan = movementPlan(before, after)
+    expect(plan.ranges.every((range) => range.to === 'node-0')).toBe(true)
+    const keys = sampleKeys(2000, 3)
+    const disagreements = keys.filter((key) => {
+      const moved = before.lookup(key).id !== after.lookup(key).id
+      return moved !== (rangeAt(plan, keyPosition(key)) !== undefined)
+    })
+    expect(disagreements).toEqual([])
   })
 })

@@ -7,10 +7,11 @@
  * wrap past 2^53 - 1, and are merged where adjacent with the same source and destination.
  * Because ownership is "nearest vnode wins", a plan for adding a node only ever moves keys to
  * it, and one for removing a node only moves that node's keys. Rings too large to keep a range
- * table compute one here: ~probeCount × vnodes entries, well under a second at 1000 nodes.
+ * table have their ranges computed block by block as the merge reaches them, so memory stays
+ * proportional to the plan, not to probeCount × vnodes (a second or so at 1000 nodes).
  */
 import { positionCount } from './hash.ts'
-import { buildRanges, type RangeTable } from './range-table.ts'
+import { RangeReader } from './range-table.ts'
 import type { Ring } from './ring.ts'
 
 export interface MovedRange {
@@ -41,19 +42,17 @@ export interface MovementPlan {
 }
 
 export function movementPlan(from: Ring, to: Ring): MovementPlan {
-  const fromRanges = rangesOf(from)
-  const toRanges = rangesOf(to)
+  const fromRanges = readerOf(from)
+  const toRanges = readerOf(to)
   const ranges: { start: number; end: number; from: string; to: string }[] = []
   const transferred = new Map<string, { from: string; to: string; positions: number }>()
   let movedPositions = 0
-  let fromIndex = 0
-  let toIndex = 0
   for (let start = 0; start < positionCount; ) {
-    const fromEnd = fromRanges.ends[fromIndex]!
-    const toEnd = toRanges.ends[toIndex]!
-    const end = Math.min(fromEnd, toEnd)
-    const fromId = from.nodesByIndex[fromRanges.owners[fromIndex]!]!.id
-    const toId = to.nodesByIndex[toRanges.owners[toIndex]!]!.id
+    if (fromRanges.end < start) fromRanges.next()
+    if (toRanges.end < start) toRanges.next()
+    const end = Math.min(fromRanges.end, toRanges.end)
+    const fromId = from.nodesByIndex[fromRanges.owner]!.id
+    const toId = to.nodesByIndex[toRanges.owner]!.id
     if (fromId !== toId) {
       const length = end - start + 1
       movedPositions += length
@@ -68,8 +67,6 @@ export function movementPlan(from: Ring, to: Ring): MovementPlan {
       if (transfer) transfer.positions += length
       else transferred.set(pair, { from: fromId, to: toId, positions: length })
     }
-    if (fromEnd === end) fromIndex++
-    if (toEnd === end) toIndex++
     start = end + 1
   }
   const transfers = [...transferred.values()]
@@ -80,19 +77,17 @@ export function movementPlan(from: Ring, to: Ring): MovementPlan {
 
 /** Each node's exact share of the hash space, by id; the shares sum to 1. */
 export function ownershipShares(ring: Ring): ReadonlyMap<string, number> {
-  const ranges = rangesOf(ring)
+  const reader = readerOf(ring)
   const positions = new Float64Array(ring.nodesByIndex.length)
-  let start = 0
-  for (let index = 0; index < ranges.ends.length; index++) {
-    const end = ranges.ends[index]!
-    positions[ranges.owners[index]!]! += end - start + 1
-    start = end + 1
+  for (let start = 0; start < positionCount; start = reader.end + 1) {
+    reader.next()
+    positions[reader.owner]! += reader.end - start + 1
   }
   return new Map(
     ring.nodesByIndex.map((node, index) => [node.id, positions[index]! / positionCount]),
   )
 }
 
-function rangesOf(ring: Ring): RangeTable {
-  return ring.ranges ?? buildRanges(ring.table)
+function readerOf(ring: Ring): RangeReader {
+  return new RangeReader(ring.table, ring.ranges)
 }

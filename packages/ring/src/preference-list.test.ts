@@ -61,12 +61,14 @@ describe('Ring.preferenceList', () => {
         keyArbitrary,
         (nodes, parameters, key) => {
           const ring = new Ring(configOf(nodes, parameters))
-          const replicas = ring.preferenceList(key, nodes.length + 5)
-          expect(replicas.map((node) => node.id).sort()).toEqual(
-            nodes.map((node) => node.id).sort(),
-          )
+          const everyId = nodes.map((node) => node.id).sort()
+          for (const replicaCount of [nodes.length, nodes.length + 5, Number.POSITIVE_INFINITY]) {
+            const replicas = ring.preferenceList(key, replicaCount)
+            expect(replicas.map((node) => node.id).sort()).toEqual(everyId)
+          }
         },
       ),
+      { numRuns: 30 },
     )
   })
 

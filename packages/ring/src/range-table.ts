@@ -36,6 +36,10 @@ export interface RangeTable {
   readonly directShift: number
 }
 
+// Module-private copies for the build loops; see the note on constants in hash.ts.
+const blockSize: number = blockWidth
+const ringSize: number = positionCount
+
 /** Marks a direct bucket where a lookup must search the ranges. */
 export const mixedBucket = 0xff
 const directBitsMin = 10
@@ -47,7 +51,7 @@ export function rangeCountBound(table: RingTable): number {
 }
 
 export function buildRanges(table: RingTable): RangeTable {
-  const merged = mergeProbeLists(table)
+  const merged = concatenateBlocks(table)
   const bucketBits = bucketBitsFor(merged.ends.length)
   const directBits = Math.min(
     directBitsMax,
@@ -63,28 +67,67 @@ export function buildRanges(table: RingTable): RangeTable {
   }
 }
 
-function mergeProbeLists(table: RingTable) {
-  const { positions, owners: vnodeOwners, probeCount } = table
-  const vnodeTotal = positions.length
-  // blockFirst[c]: the first vnode at or after the start of block c (blocks are 4096 buckets).
-  const blockFirst = indexBuckets(positions, blockBits)
-  let blockVnodesMax = 0
-  for (let block = 0; block < blockCount; block++) {
-    blockVnodesMax = Math.max(blockVnodesMax, blockFirst[block + 1]! - blockFirst[block]!)
-  }
-  const entries: BlockEntries = {
-    offsets: new Float64Array(blockVnodesMax * probeCount),
-    owners: new Uint16Array(blockVnodesMax * probeCount),
-    spareOffsets: new Float64Array(blockVnodesMax * probeCount),
-    spareOwners: new Uint16Array(blockVnodesMax * probeCount),
-    runEnds: new Int32Array(probeCount),
-  }
+function concatenateBlocks(table: RingTable) {
+  const blockRanges = new BlockRanges(table)
   const rangeCountMax = rangeCountBound(table)
   const ends = new Float64Array(rangeCountMax)
   const owners = new Uint16Array(rangeCountMax)
-  const lastOffset = blockWidth - 1
   let rangeCount = 0
   for (let block = 0; block < blockCount; block++) {
+    blockRanges.build(block)
+    for (let range = 0; range < blockRanges.count; range++) {
+      const owner = blockRanges.owners[range]!
+      // A range that continues across the block boundary is one range.
+      if (rangeCount > 0 && owners[rangeCount - 1] === owner) rangeCount--
+      ends[rangeCount] = blockRanges.ends[range]!
+      owners[rangeCount] = owner
+      rangeCount++
+    }
+  }
+  return { ends: ends.slice(0, rangeCount), owners: owners.slice(0, rangeCount) }
+}
+
+/**
+ * The ranges of one block at a time, in ascending order, with scratch sized for one block, so
+ * movement plans over rings too large for a range table need no memory per range.
+ */
+export class BlockRanges {
+  /** The current block's ranges: last positions (absolute) and owners, `count` of them. */
+  readonly ends: Float64Array
+  readonly owners: Uint16Array
+  count = 0
+  private readonly table: RingTable
+  /** blockFirst[c]: the first vnode at or after the start of block c. */
+  private readonly blockFirst: Uint32Array
+  private readonly entries: BlockEntries
+
+  constructor(table: RingTable) {
+    this.table = table
+    this.blockFirst = indexBuckets(table.positions, blockBits)
+    let blockVnodesMax = 0
+    for (let block = 0; block < blockCount; block++) {
+      blockVnodesMax = Math.max(
+        blockVnodesMax,
+        this.blockFirst[block + 1]! - this.blockFirst[block]!,
+      )
+    }
+    const entryCountMax = blockVnodesMax * table.probeCount
+    this.entries = {
+      offsets: new Float64Array(entryCountMax),
+      owners: new Uint16Array(entryCountMax),
+      spareOffsets: new Float64Array(entryCountMax),
+      spareOwners: new Uint16Array(entryCountMax),
+      runEnds: new Int32Array(table.probeCount),
+    }
+    this.ends = new Float64Array(entryCountMax + 1)
+    this.owners = new Uint16Array(entryCountMax + 1)
+  }
+
+  build(block: number): void {
+    const { positions, owners: vnodeOwners, probeCount } = this.table
+    const vnodeTotal = positions.length
+    const blockFirst = this.blockFirst
+    const entries = this.entries
     // Gather the vnodes of every block this block's probes look in, as offsets from that
     // block's start (one sorted run per probe), and find the nearest vnode after any of those
     // blocks: the owner of the block's tail.
@@ -93,7 +136,7 @@ function mergeProbeLists(table: RingTable) {
     let tailOwner = 0
     for (let probe = 0; probe < probeCount; probe++) {
       const probed = probeBlock(block, probe)
-      const base = probed * blockWidth
+      const base = probed * blockSize
       const after = blockFirst[probed + 1]!
       for (let index = blockFirst[probed]!; index < after; index++) {
         entries.offsets[entryCount] = positions[index]! - base
@@ -102,7 +145,7 @@ function mergeProbeLists(table: RingTable) {
       }
       entries.runEnds[probe] = entryCount
       const spill = after < vnodeTotal ? after : 0
-      const spillOffset = positions[spill]! + (after < vnodeTotal ? -base : positionCount - base)
+      const spillOffset = positions[spill]! + (after < vnodeTotal ? -base : ringSize - base)
       const spillOwner = vnodeOwners[spill]!
       if (spillOffset < tailOffset || (spillOffset === tailOffset && spillOwner < tailOwner)) {
         tailOffset = spillOffset
@@ -112,20 +155,57 @@ function mergeProbeLists(table: RingTable) {
     sortEntries(entries, entryCount, probeCount)
     const sortedOffsets = entries.offsets
     const sortedOwners = entries.owners
-    const blockStart = block * blockWidth
+    const blockStart = block * blockSize
+    const lastOffset = blockSize - 1
+    let count = 0
     let previousEnd = -1
     for (let entry = 0; entry <= entryCount; entry++) {
       const end = entry < entryCount ? sortedOffsets[entry]! : lastOffset
       if (end <= previousEnd) continue
       const owner = entry < entryCount ? sortedOwners[entry]! : tailOwner
-      if (rangeCount > 0 && owners[rangeCount - 1] === owner) rangeCount--
-      ends[rangeCount] = blockStart + end
-      owners[rangeCount] = owner
-      rangeCount++
+      if (count > 0 && this.owners[count - 1] === owner) count--
+      this.ends[count] = blockStart + end
+      this.owners[count] = owner
+      count++
       previousEnd = end
     }
+    this.count = count
   }
-  return { ends: ends.slice(0, rangeCount), owners: owners.slice(0, rangeCount) }
+}
+
+/**
+ * Reads a ring's ranges in ascending order, from its range table when it has one and block by
+ * block otherwise. `end` and `owner` describe the current range once next() has been called.
+ */
+export class RangeReader {
+  end = -1
+  owner = 0
+  private readonly ranges: RangeTable | undefined
+  private readonly blocks: BlockRanges | undefined
+  private block = -1
+  private index = -1
+
+  constructor(table: RingTable, ranges: RangeTable | undefined) {
+    this.ranges = ranges
+    this.blocks = ranges === undefined ? new BlockRanges(table) : undefined
+  }
+
+  /** Moves to the next range; call only while `end` < 2^53 - 1. */
+  next(): void {
+    this.index++
+    if (this.ranges !== undefined) {
+      this.end = this.ranges.ends[this.index]!
+      this.owner = this.ranges.owners[this.index]!
+      return
+    }
+    const blocks = this.blocks!
+    while (this.block < 0 || this.index >= blocks.count) {
+      blocks.build(++this.block)
+      this.index = 0
+    }
+    this.end = blocks.ends[this.index]!
+    this.owner = blocks.owners[this.index]!
+  }
 }
 
 /** One block's (offset, owner) entries, gathered as one sorted run per probe. */

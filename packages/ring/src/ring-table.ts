@@ -22,13 +22,18 @@
  * only remove the last bucket. A ring of vnodes placed by (id, index) meets all of them, but
  * balance costs vnodes: a node's share is the sum of its arcs, arc lengths are exponentially
  * distributed, and V vnodes leave a coefficient of variation of ~1/√V. Measured peak-to-mean
- * shares for 10 equal nodes, 60 random id sets each (mean, worst, sets above 1.05):
- *   classic ring,  256 vnodes:              1.093, 1.174, 97%
- *   classic ring, 1024 vnodes:              1.047, 1.094, 39%
- *   classic ring, 2048 vnodes:              1.035, 1.081, 13%
- *   16 probes in permuted blocks, 256:      1.027, 1.050,  0%
- *   4 probes at fixed rotations, 1024:      1.047 (no better than one probe, see below)
- * while a 1000-node ring takes ~15 ms to build with 256 vnodes per node and ~60 ms with 1024.
+ * shares (exact, over the hash space) for 10 equal nodes, 100 random id sets:
+ *                                        mean   worst  sets above 1.05
+ *   classic ring,  256 vnodes per node   1.101  1.218  94%
+ *   classic ring, 1024                   1.048  1.090  44%
+ *   classic ring, 2048                   1.033  1.060   8%
+ *   classic ring, 4096                   1.023  1.049   0%
+ *   4 probes in permuted blocks, 256     1.051  1.109  47%
+ *   16 probes in permuted blocks, 192    1.034  1.066   8%
+ *   16 probes in permuted blocks, 256    1.029  1.062   2%   <- the defaults
+ * (4 probes at fixed rotations of the whole ring, 1024 vnodes: 1.047, no better than one.)
+ * A 1000-node ring builds in ~15 ms here with 256 vnodes per node and in about four times
+ * that with 1024, so 16 probes × 256 vnodes is the cheapest way found to 10 nodes within 1.05.
  * Probes help because a vnode wins a key only where it beats what the other probes find, which
  * caps what a long arc earns: the variance per vnode falls to ~1.5/k of the classic ring's for
  * k probes. They reuse the key's offset in permuted blocks, not unrelated hashes, so ownership
@@ -38,37 +43,43 @@
  * order, a new node can only take keys for itself, and a removed node only gives up its own.
  *
  * 16 probes would make lookups 16 successor searches; rings of up to ~60 nodes precompute the
- * resulting ownership ranges once (range-table.ts) and answer with a single array read for
- * ~87% of keys, ~60 ns per lookup with the hash here, against ~115 ns for `consistent-hash`
- * and ~4 µs for `hashring` (bench/ring.ts). Larger rings probe.
+ * resulting ownership ranges once (range-table.ts) and answer ~87% of keys with one array read:
+ * ~50-90 ns per 10-node lookup including the hash (CPU time here), against ~110-180 ns for
+ * `consistent-hash` and ~4 µs for `hashring` (bench/ring.ts). Larger rings probe, ~0.7 µs per
+ * lookup at 1000 nodes, with the probes' memory reads overlapped (ownerIndexAt).
  */
-import {
-  blockMultiplier1,
-  blockMultiplier2,
-  finalMultiplier1,
-  finalMultiplier2,
-  positionCount,
-  positionOf,
-  stateAddend,
-} from './hash.ts'
-import { bucketBitsFor, runShiftFor, type SortedPositions, sortPositions } from './sort.ts'
+import { positionCount, positionOf } from './hash.ts'
+import { bucketBitsFor, runScratch, runShiftFor, type SortedPositions, sortRuns } from './sort.ts'
 import type { VnodeSeed } from './vnode.ts'
 import { vnodeMessageBytes } from './vnode.ts'
 
-export const blockBits = 12
-export const blockCount = 2 ** blockBits
-/** The width of a block in positions: 2^41. */
-export const blockWidth = positionCount / blockCount
-const blockMask = blockCount - 1
-const inverseBlockWidth = 1 / blockWidth
-
-export const probeMultipliers: readonly number[] = [
+// Constants the hot loops read are private to this module: V8 compiles a module's own constants
+// into the machine code but reads exported and imported ones through cells (see hash.ts).
+const ringSize = 2 ** 53
+const blocks = 4096
+const blockSize = ringSize / blocks
+const blockMask = blocks - 1
+const inverseBlockSize = 1 / blockSize
+const multipliers = [
   1, 303, 279, 3657, 2319, 583, 2719, 2561, 3825, 2343, 3857, 2223, 1729, 2887, 2263, 3015,
 ]
-export const probeAddends: readonly number[] = [
+const addends = [
   0, 2143, 1341, 2246, 875, 201, 3635, 914, 260, 2037, 1178, 2279, 1864, 1313, 541, 2529,
 ]
-export const probeCountMax = probeMultipliers.length
+// MurmurHash3_x86_32's constants, as in hash.ts, for the vnode generation written out below.
+const blockMultiplier1 = 0xcc9e2d51
+const blockMultiplier2 = 0x1b873593
+const stateAddend = 0xe6546b64
+const finalMultiplier1 = 0x85ebca6b
+const finalMultiplier2 = 0xc2b2ae35
+
+export const blockBits = 12
+export const blockCount = blocks
+/** The width of a block in positions: 2^41. */
+export const blockWidth = blockSize
+export const probeMultipliers: readonly number[] = multipliers
+export const probeAddends: readonly number[] = addends
+export const probeCountMax = multipliers.length
 
 export interface RingTable extends SortedPositions {
   /** Multiplying a position by this and truncating gives its bucket. */
@@ -76,7 +87,15 @@ export interface RingTable extends SortedPositions {
   readonly probeCount: number
 }
 
-/** Builds the table for nodes given in id order, with their vnode seeds and counts. */
+/**
+ * Builds the table for nodes given in id order, with their vnode seeds and counts, in two
+ * passes over the vnodes: the first computes only each vnode's high hash word, enough to count
+ * vnodes per run of the radix sort (sort.ts); the second computes the positions and writes
+ * each straight into its run. That measured as fast as generating into an array and scattering
+ * it, and needs no such array (2.5 MB at 1000 nodes). Vnodes enter their runs in owner order
+ * and the sort is stable, so vnodes at equal positions end up ordered by owner index: the id
+ * tie-break.
+ */
 export function buildTable(
   seeds: readonly VnodeSeed[],
   vnodeCounts: readonly number[],
@@ -85,58 +104,96 @@ export function buildTable(
   let vnodeTotal = 0
   for (const count of vnodeCounts) vnodeTotal += count
   const bucketBits = bucketBitsFor(vnodeTotal)
-  const bucketScale = 2 ** bucketBits / positionCount
-  // The sort's first pass counts vnodes per run; counting here saves a pass over them.
   const runShift = runShiftFor(bucketBits)
-  const runCounts = new Uint32Array(2 ** (bucketBits - runShift) + 1)
+  const runCount = 2 ** (bucketBits - runShift)
   const runOfHigh = 32 - (bucketBits - runShift)
-  const positions = new Float64Array(vnodeTotal)
-  const owners = new Uint16Array(vnodeTotal)
-  let generated = 0
+  const runStarts = new Uint32Array(runCount + 1)
+  for (let owner = 0; owner < seeds.length; owner++) {
+    const stateHigh = seeds[owner]!.stateHigh
+    const count = vnodeCounts[owner]!
+    for (let index = 0; index < count; index++) {
+      runStarts[(vnodeHigh(stateHigh, index) >>> runOfHigh) + 1]!++
+    }
+  }
+  for (let run = 1; run <= runCount; run++) runStarts[run]! += runStarts[run - 1]!
+  const nextSlots = runStarts.slice(0, runCount)
+  const runs = runScratch(vnodeTotal)
   for (let owner = 0; owner < seeds.length; owner++) {
     const seed = seeds[owner]!
     const count = vnodeCounts[owner]!
     for (let index = 0; index < count; index++) {
-      // vnodePosition(seed, index), written out: with the helpers left to the inliner this loop
-      // took ~40% longer, and it is a quarter of a 1000-node ring's build time.
-      let mixed = Math.imul(index, blockMultiplier1)
-      mixed = Math.imul((mixed << 15) | (mixed >>> 17), blockMultiplier2)
-      let high = seed.stateHigh ^ mixed
-      high = (Math.imul((high << 13) | (high >>> 19), 5) + stateAddend) | 0
-      high ^= vnodeMessageBytes
-      high ^= high >>> 16
-      high = Math.imul(high, finalMultiplier1)
-      high ^= high >>> 13
-      high = Math.imul(high, finalMultiplier2)
-      high ^= high >>> 16
-      let low = seed.stateLow ^ mixed
-      low = (Math.imul((low << 13) | (low >>> 19), 5) + stateAddend) | 0
-      low ^= vnodeMessageBytes
-      low ^= low >>> 16
-      low = Math.imul(low, finalMultiplier1)
-      low ^= low >>> 13
-      low = Math.imul(low, finalMultiplier2)
-      low ^= low >>> 16
-      positions[generated] = positionOf(high, low)
-      owners[generated] = owner
-      runCounts[(high >>> runOfHigh) + 1]!++
-      generated++
+      const high = vnodeHigh(seed.stateHigh, index)
+      const slot = nextSlots[high >>> runOfHigh]!++
+      runs.positions[slot] = positionOf(high, vnodeLow(seed.stateLow, index))
+      runs.owners[slot] = owner
     }
   }
-  // Generation order is owner order, and the sort is stable, so vnodes at equal positions end
-  // up ordered by owner index: the id tie-break.
-  const sorted = sortPositions(positions, owners, bucketBits, runCounts)
-  return { ...sorted, bucketScale, probeCount }
+  const sorted = sortRuns(runs.positions, runs.owners, runStarts, vnodeTotal, bucketBits)
+  return { ...sorted, bucketScale: 2 ** bucketBits / positionCount, probeCount }
+}
+
+/**
+ * The two halves of vnodePosition (vnode.ts), written out: with MurmurHash3's helpers left to
+ * the inliner, and its constants imported rather than the module's own, generation took ~40%
+ * longer. The table test checks these against vnodePosition.
+ */
+function vnodeHigh(stateHigh: number, index: number): number {
+  let mixed = Math.imul(index, blockMultiplier1)
+  mixed = Math.imul((mixed << 15) | (mixed >>> 17), blockMultiplier2)
+  let high = stateHigh ^ mixed
+  high = (Math.imul((high << 13) | (high >>> 19), 5) + stateAddend) | 0
+  high ^= vnodeMessageBytes
+  high ^= high >>> 16
+  high = Math.imul(high, finalMultiplier1)
+  high ^= high >>> 13
+  high = Math.imul(high, finalMultiplier2)
+  return high ^ (high >>> 16)
+}
+
+function vnodeLow(stateLow: number, index: number): number {
+  let mixed = Math.imul(index, blockMultiplier1)
+  mixed = Math.imul((mixed << 15) | (mixed >>> 17), blockMultiplier2)
+  let low = stateLow ^ mixed
+  low = (Math.imul((low << 13) | (low >>> 19), 5) + stateAddend) | 0
+  low ^= vnodeMessageBytes
+  low ^= low >>> 16
+  low = Math.imul(low, finalMultiplier1)
+  low ^= low >>> 13
+  low = Math.imul(low, finalMultiplier2)
+  return low ^ (low >>> 16)
 }
 
 /** The block that probe `probe` of a key in block `block` looks in. */
 export function probeBlock(block: number, probe: number): number {
-  return (Math.imul(block, probeMultipliers[probe]!) + probeAddends[probe]!) & blockMask
+  return (Math.imul(block, multipliers[probe]!) + addends[probe]!) & blockMask
+}
+
+/**
+ * Where each probe of the key at `position` looks (`probeAt`) and where the search for its
+ * successor starts (`searchFrom`, the first vnode of the probe's bucket), for the first
+ * phase of a search: every read here is independent of the others, so their cache misses
+ * overlap (see ownerIndexAt).
+ */
+export function startProbes(
+  table: RingTable,
+  position: number,
+  probeAt: Float64Array,
+  searchFrom: Int32Array,
+): void {
+  const { bucketStarts, bucketScale, probeCount } = table
+  const block = Math.floor(position * inverseBlockSize)
+  const offset = position - block * blockSize
+  for (let probe = 0; probe < probeCount; probe++) {
+    const at =
+      ((Math.imul(block, multipliers[probe]!) + addends[probe]!) & blockMask) * blockSize + offset
+    probeAt[probe] = at
+    searchFrom[probe] = bucketStarts[(at * bucketScale) | 0]!
+  }
 }
 
 /** Scratch for ownerIndexAt's two phases, sized for the most probes a config may ask for. */
-const probeScratchPositions = new Float64Array(probeMultipliers.length)
-const probeScratchIndices = new Int32Array(probeMultipliers.length)
+const probeScratchPositions = new Float64Array(multipliers.length)
+const probeScratchIndices = new Int32Array(multipliers.length)
 
 /**
  * The index (in id order) of the node that owns ring position `position`, by probing. The
@@ -147,19 +204,10 @@ const probeScratchIndices = new Int32Array(probeMultipliers.length)
  * holds one vnode on average, so the search is a short scan rather than a binary search.
  */
 export function ownerIndexAt(table: RingTable, position: number): number {
-  const { positions, owners, bucketStarts, bucketScale, probeCount } = table
+  const { positions, owners, probeCount } = table
   const vnodeTotal = positions.length
-  const block = Math.floor(position * inverseBlockWidth)
-  const offset = position - block * blockWidth
-  for (let probe = 0; probe < probeCount; probe++) {
-    const probeAt =
-      ((Math.imul(block, probeMultipliers[probe]!) + probeAddends[probe]!) & blockMask) *
-        blockWidth +
-      offset
-    probeScratchPositions[probe] = probeAt
-    probeScratchIndices[probe] = bucketStarts[(probeAt * bucketScale) | 0]!
-  }
-  let bestDistance = positionCount
+  startProbes(table, position, probeScratchPositions, probeScratchIndices)
+  let bestDistance = ringSize
   let bestOwner = 0
   for (let probe = 0; probe < probeCount; probe++) {
     const probeAt = probeScratchPositions[probe]!
@@ -172,7 +220,7 @@ export function ownerIndexAt(table: RingTable, position: number): number {
       distance = positions[index]! - probeAt
       owner = owners[index]!
     } else {
-      distance = positions[0]! + (positionCount - probeAt)
+      distance = positions[0]! + (ringSize - probeAt)
       owner = owners[0]!
     }
     if (distance < bestDistance || (distance === bestDistance && owner < bestOwner)) {

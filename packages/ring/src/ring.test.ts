@@ -62,7 +62,7 @@ describe('Ring lookups', () => {
     )
   })
 
-  it('builds the same ranges when blocks hold hundreds of vnodes (merged, not insertion-sorted)', () => {
+  it('builds the same ranges when a block holds hundreds of vnodes', () => {
     const nodes = Array.from({ length: 12 }, (_, index) => ({ id: `n${index}`, region: 'r' }))
     const ring = new Ring({ version: 1, nodes, vnodesPerWeight: 2048, probeCount: 16 })
     const ranges = buildRanges(ring.table)
@@ -123,6 +123,30 @@ describe('Ring lookups', () => {
     expect(() => ring.nodeAt(positionCount)).toThrow(RangeError)
     expect(() => ring.nodeAt(1.5)).toThrow(RangeError)
     expect(ring.nodeAt(positionCount - 1).id).toBe('a')
+  })
+
+  it('works with a single vnode in the whole ring', () => {
+    const single = new Ring({ version: 1, nodes: [{ id: 'a', region: 'r' }], vnodesPerWeight: 1 })
+    const pair = new Ring({
+      version: 2,
+      nodes: [
+        { id: 'a', region: 'r' },
+        { id: 'b', region: 'r' },
+      ],
+      vnodesPerWeight: 1,
+    })
+    expect(single.table.positions).toHaveLength(1)
+    expect(single.lookup('k').id).toBe('a')
+    expect(single.nodeAt(0).id).toBe('a')
+    expect(single.nodeAt(positionCount - 1).id).toBe('a')
+    const shares = ownershipShares(pair)
+    expect(shares.get('a')! + shares.get('b')!).toBeCloseTo(1, 12)
+    expect(
+      pair
+        .preferenceList('k', 5)
+        .map((node) => node.id)
+        .sort(),
+    ).toEqual(['a', 'b'])
   })
 
   it('routes every key of a one-node ring to that node', () => {

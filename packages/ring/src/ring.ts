@@ -35,6 +35,10 @@ export const rangeTableRangeCountMax = 2 ** 18
 
 export const defaultLoadFactor = 1.25
 
+// Module-private aliases for the lookup path; see the note on constants in hash.ts.
+const lastDigest = digestWords
+const searchMarker: number = mixedBucket
+
 export interface BoundedLookup {
   readonly node: RingNode
   /** False when no node had room under the cap and the fallback chose (see bounded-load.ts). */
@@ -93,11 +97,11 @@ export class Ring {
   /** The node that owns `key`. */
   lookup(key: string): RingNode {
     digest(key)
-    const high = digestWords[0]!
-    // Rings without a range table have a one-entry direct table that always says "search".
+    const high = lastDigest[0]!
+    // Rings without a range table have a two-entry direct table that always says "search".
     const owner = this.directOwners[high >>> this.directShift]!
-    if (owner !== mixedBucket) return this.nodesByIndex[owner]!
-    return this.nodesByIndex[this.ownerIndexAt(positionOf(high, digestWords[1]!))]!
+    if (owner !== searchMarker) return this.nodesByIndex[owner]!
+    return this.nodesByIndex[this.ownerIndexAt(positionOf(high, lastDigest[1]!))]!
   }
 
   /** The node that owns ring position `position`, an integer in [0, 2^53) (see keyPosition). */
@@ -109,10 +113,11 @@ export class Ring {
   /**
    * Up to `replicaCount` distinct nodes for `key`, the owner first, spread over distinct
    * regions, then zones, when there are enough (see preference-list.ts). Asking for more
-   * replicas than there are nodes returns every node.
+   * replicas than there are nodes (Infinity included) returns every node.
    */
   preferenceList(key: string, replicaCount: number): RingNode[] {
-    if (!Number.isInteger(replicaCount) || replicaCount < 0) {
+    const countable = Number.isInteger(replicaCount) || replicaCount === Number.POSITIVE_INFINITY
+    if (!countable || replicaCount < 0) {
       throw new RangeError(`replicaCount must be a non-negative integer, got ${replicaCount}`)
     }
     const indices = this.preferenceLists.indices(keyPosition(key), replicaCount)

@@ -1,9 +1,10 @@
 /**
  * Sorting ring positions with their owners, fast enough that a 1000-node ring builds inside
- * its budget. Float64Array.prototype.sort took ~150 ms for a million positions here (and can't
- * carry the owners); Array.prototype.sort with a comparator several times that. This one does
- * a stable MSD radix sort on the top `bucketBits` bits and finishes with an insertion sort,
- * and its prefix sums double as the bucket index that lookups use.
+ * its budget. Float64Array.prototype.sort took ~150 ms for a million positions here, and it
+ * cannot carry the owners along. This is a stable MSD radix sort on the top `bucketBits` bits
+ * that finishes with an insertion sort; its first scatter is done by the caller as it
+ * generates the positions (ring-table.ts), and its prefix sums double as the bucket index
+ * that lookups use.
  */
 import { positionCount } from './hash.ts'
 
@@ -17,46 +18,62 @@ export interface SortedPositions {
 
 const runBitsMax = 11
 
-/** How sortPositions splits `bucketBits` into a run digit and a within-run digit. */
+/**
+ * Runs are scratch, kept between sorts up to this many positions (~4 MB): a fresh array costs a
+ * page fault per 4 KB on first touch, ~1.5 ms of a 1000-node ring's ~15 ms build here, and
+ * rings are often rebuilt (every config change, every movement plan).
+ */
+const scratchRetainedMax = 400_000
+let scratchPositions = new Float64Array(0)
+let scratchOwners = new Uint16Array(0)
+
+/**
+ * Arrays for `total` positions grouped into runs, valid until the next call. Not reentrant,
+ * which is fine: a ring is built synchronously.
+ */
+export function runScratch(total: number): { positions: Float64Array; owners: Uint16Array } {
+  if (scratchPositions.length >= total) {
+    return { positions: scratchPositions, owners: scratchOwners }
+  }
+  const positions = new Float64Array(total)
+  const owners = new Uint16Array(total)
+  if (total <= scratchRetainedMax) {
+    scratchPositions = positions
+    scratchOwners = owners
+  }
+  return { positions, owners }
+}
+
+/**
+ * How a sort on `bucketBits` bits splits them: runs are the top (bucketBits - shift) bits, at
+ * most 2048 of them (few enough write streams for the scatter to stay cache-friendly), and the
+ * remaining `shift` bits are sorted within each run while it is in cache.
+ */
 export function runShiftFor(bucketBits: number): number {
   return bucketBits - Math.min(runBitsMax, Math.ceil(bucketBits / 2))
 }
 
 /**
- * Sorts `positions` (integers in [0, 2^53)) in place, moving `owners` along: one scatter by the
- * top bits into at most 2048 runs (few enough write streams to stay cache-friendly), then per
- * run, while it is in cache, a counting sort by the remaining bucket bits and an insertion sort
- * for positions sharing a bucket. Every step is stable. `runCounts`, if given, is the number of
- * positions per run (runCounts[run + 1], as the caller may count while generating them).
+ * Finishes an MSD radix sort whose first scatter is done: `runPositions` holds `total`
+ * positions (integers in [0, 2^53)) grouped by their top bits, run r at
+ * [runStarts[r], runStarts[r + 1]). Each run is counting-sorted by the remaining bucket bits
+ * into fresh output arrays, whose prefix sums are the bucket index, then insertion-sorted for
+ * positions sharing a bucket. Every step is stable, so equal positions keep their run order.
  */
-export function sortPositions(
-  positions: Float64Array,
-  owners: Uint16Array,
+export function sortRuns(
+  runPositions: Float64Array,
+  runOwners: Uint16Array,
+  runStarts: Uint32Array,
+  total: number,
   bucketBits: number,
-  runCounts?: Uint32Array,
 ): SortedPositions {
-  const total = positions.length
   const withinRunBits = runShiftFor(bucketBits)
   const runCount = 2 ** (bucketBits - withinRunBits)
   const withinRunCount = 2 ** withinRunBits
   const withinRunMask = withinRunCount - 1
   const bucketScale = 2 ** bucketBits / positionCount
-  const runStarts = runCounts ?? new Uint32Array(runCount + 1)
-  if (runCounts === undefined) {
-    for (let index = 0; index < total; index++) {
-      runStarts[(((positions[index]! * bucketScale) | 0) >>> withinRunBits) + 1]!++
-    }
-  }
-  for (let run = 1; run <= runCount; run++) runStarts[run]! += runStarts[run - 1]!
-  const runPositions = new Float64Array(total)
-  const runOwners = new Uint16Array(total)
-  const nextSlots = runStarts.slice(0, runCount)
-  for (let index = 0; index < total; index++) {
-    const position = positions[index]!
-    const slot = nextSlots[((position * bucketScale) | 0) >>> withinRunBits]!++
-    runPositions[slot] = position
-    runOwners[slot] = owners[index]!
-  }
+  const positions = new Float64Array(total)
+  const owners = new Uint16Array(total)
   const bucketStarts = new Uint32Array(2 ** bucketBits + 1)
   const counts = new Uint32Array(withinRunCount)
   for (let run = 0; run < runCount; run++) {
