@@ -10,6 +10,7 @@ export { assertJavaAvailable, JavaMissingError, parseJavaMajorVersion } from './
 export { recordsToDelete, scheduledEvent, toSqsEvent, toSqsRecord } from './lambda-events'
 export { type LocalResources, resourceEnvironment } from './local-resources'
 export { type LocalRuntime, repositoryRoot, startLocalRuntime } from './runtime'
+export { S3NotificationWatcher } from './s3-notifications'
 export { Scheduler } from './scheduler'
 export { SqsPoller } from './sqs-poller'
 export { type InvocationOutcome, WorkerPool } from './worker-pool'

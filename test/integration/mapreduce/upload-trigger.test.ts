@@ -1,0 +1,104 @@
+// Event-triggered jobs, locally as on AWS: an upload through the API under
+// `incoming/<tenant>/<job>/` becomes an S3 ObjectCreated event (the local runtime's
+// notification watcher stands in for S3's bucket notification), the real
+// functions/job-trigger.onUpload handler runs on a worker thread and starts that job for
+// the uploading tenant; a repeated event for the same object starts nothing new.
+import { bucketNotifications, s3Client } from '@meridian/aws'
+import {
+  type InvocationOutcome,
+  repositoryRoot,
+  S3NotificationWatcher,
+  WorkerPool,
+} from '@meridian/local'
+import type { S3Event } from 'aws-lambda'
+import { Resource } from 'sst'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { app, bearer, createKey, uniqueTenant } from '../api/support'
+
+const bucket = (Resource as unknown as Record<string, { name: string }>).DataBucket!.name
+const invocations: Array<{ handler: string; event: S3Event; outcome: InvocationOutcome }> = []
+let pool: WorkerPool
+let watcher: S3NotificationWatcher
+
+beforeAll(async () => {
+  pool = new WorkerPool({ rootDirectory: repositoryRoot, size: 1 })
+  watcher = new S3NotificationWatcher({
+    s3: s3Client(),
+    bucket,
+    region: 'us-east-1',
+    notifications: bucketNotifications,
+    intervalMs: 100,
+    invoke: async (handler, event, options) => {
+      const outcome = await pool.invoke(handler, event, options)
+      invocations.push({ handler, event: event as S3Event, outcome })
+      return outcome
+    },
+  })
+  await watcher.start()
+})
+
+afterAll(async () => {
+  await watcher.stop()
+  await pool.close()
+})
+
+async function invocationFor(key: string) {
+  const deadline = Date.now() + 20_000
+  while (Date.now() < deadline) {
+    const found = invocations.find((entry) => entry.event.Records[0]?.s3.object.key.includes(key))
+    if (found) return found
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`no S3 event for ${key}`)
+}
+
+describe('jobs triggered by an upload', () => {
+  it('starts the named job for the uploading tenant, once per uploaded object', async () => {
+    const tenant = uniqueTenant('upload')
+    const headers = bearer((await createKey(tenant, ['jobs'])).key)
+    const upload = await app.request('/jobs/incoming/word-count/words.txt', {
+      method: 'PUT',
+      headers,
+      body: 'the cat and the dog\n',
+    })
+    expect(upload.status).toBe(202)
+
+    const { handler, event, outcome } = await invocationFor(`incoming/${tenant}/word-count/`)
+    expect(handler).toBe('functions/job-trigger.onUpload')
+    expect(event.Records[0]).toMatchObject({
+      eventSource: 'aws:s3',
+      eventName: 'ObjectCreated:Put',
+      s3: { bucket: { name: bucket }, object: { key: `incoming/${tenant}/word-count/words.txt` } },
+    })
+    expect(outcome.ok).toBe(true)
+    const { started } = (outcome as { value: { started: string[] } }).value
+    expect(started).toHaveLength(1)
+    const job = await app.request(`/jobs/${started[0]}`, { headers })
+    expect(job.status).toBe(200)
+    expect(await job.json()).toMatchObject({ id: started[0], job: 'word-count' })
+
+    // S3 may deliver an event more than once: the same object version starts no new job.
+    const replay = await pool.invoke('functions/job-trigger.onUpload', event, {
+      functionName: 'replay',
+      timeoutMs: 30_000,
+    })
+    expect(replay.ok).toBe(true)
+    const replayed = (replay as { value: { started: string[] } }).value.started
+    expect(replayed.every((id) => id === started[0])).toBe(true)
+  })
+
+  it('ignores objects outside the notified prefix', async () => {
+    const tenant = uniqueTenant('upload')
+    const headers = bearer((await createKey(tenant, ['jobs'])).key)
+    const stored = await app.request('/jobs/inputs/plain/input.txt', {
+      method: 'PUT',
+      headers,
+      body: 'a b\n',
+    })
+    expect(stored.status).toBe(201)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(
+      invocations.some((entry) => entry.event.Records[0]?.s3.object.key.includes(tenant)),
+    ).toBe(false)
+  })
+})
