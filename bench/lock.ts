@@ -18,6 +18,7 @@ const DynamoDBLockClient = require('dynamodb-lock-client')
 const leaseMs = 10_000
 const cycles = 400
 const blocks = 8
+const warmupCycles = 200
 const handoffSamples = 40
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' }
 const region = stageConfig.homeRegion
@@ -53,8 +54,9 @@ try {
   const locks = new LockService({ table: new DynamoLockTable(client, coordinationName) })
   const tenant = 'bench'
 
-  // Warm up both paths (first create, JIT), then measure.
-  for (let i = 0; i < 20; i++) {
+  // Warm up both paths (first create, JIT), then measure. The v3 SDK's call path takes a
+  // few hundred calls to reach steady speed under the JIT; 20 cycles left it cold.
+  for (let i = 0; i < warmupCycles; i++) {
     const lease = await locks.acquire(tenant, 'warm', { leaseMs })
     await locks.release(tenant, 'warm', lease)
   }
@@ -112,7 +114,7 @@ try {
         },
       )
     })
-  for (let i = 0; i < 20; i++) await baselineCycle('warm')
+  for (let i = 0; i < warmupCycles; i++) await baselineCycle('warm')
   const meridianCycle = async () => {
     const lease = await locks.acquire(tenant, 'cycle', { leaseMs })
     await locks.release(tenant, 'cycle', lease)
