@@ -15,21 +15,18 @@ import {
   currentCorrelationId,
   dynamoClient,
 } from '@meridian/aws'
+import { linkedName, linkedValue } from '@meridian/aws/linked'
 import { DynamoLockTable, LockService } from '@meridian/lock'
 import type { IntentResolver } from '@meridian/store'
 import { storeIntentResolver, type TransactionService } from '@meridian/txn'
-import { Resource } from 'sst'
 import { kvService } from './kv-service'
 import { mapReduceService } from './mapreduce-service'
 import { transactionService } from './txn-service'
 
-type Linked = Record<string, { name: string; value?: string }>
-const linked = Resource as unknown as Linked
-
 /** Requests per second per API key, across all instances. */
 const requestsPerSecondPerKeyMax = Number(process.env.MERIDIAN_RATE_LIMIT_PER_SECOND ?? 100)
 
-const coordinationTableName = linked[coordinationTable.resource]!.name
+const coordinationTableName = linkedName(coordinationTable.resource)
 const keyStore = new DynamoApiKeyStore(dynamoClient(), coordinationTableName)
 
 const logger = new Logger({ serviceName: 'meridian-api' })
@@ -55,7 +52,7 @@ export const app = createApp({
     keyStore,
     authenticator: new Authenticator({
       store: keyStore,
-      bootstrapAdminKey: linked[adminApiKeySecret.resource]?.value,
+      bootstrapAdminKey: linkedValue(adminApiKeySecret.resource),
     }),
     rateLimiter: new DynamoRateLimiter(
       dynamoClient(),

@@ -3,6 +3,7 @@
 // in the coordination table. Replication and the ring cache's staleness bound come from the
 // environment, with the defaults the README documents (R = 1, W = 1, 5 s).
 import { coordinationTable, dynamoClient, stageConfig, storeTableResource } from '@meridian/aws'
+import { linkedName } from '@meridian/aws/linked'
 import {
   createKvService,
   DynamoRegionalStore,
@@ -10,15 +11,6 @@ import {
   type IntentResolver,
   type KvService,
 } from '@meridian/store'
-import { Resource } from 'sst'
-
-type LinkedResources = Record<string, { name?: string } | undefined>
-
-function linkedName(resource: string): string {
-  const value = (Resource as unknown as LinkedResources)[resource]?.name
-  if (!value) throw new Error(`resource ${resource} is not linked to this function`)
-  return value
-}
 
 function positiveInteger(variable: string, fallback: number): number {
   const raw = process.env[variable]

@@ -9,16 +9,8 @@ import {
   s3Client,
   sqsClient,
 } from '@meridian/aws'
+import { linkedName, linkedUrl } from '@meridian/aws/linked'
 import { awsMapReduceDependencies, JobService, type TaskHooks } from '@meridian/mapreduce'
-import { Resource } from 'sst'
-
-type LinkedResources = Record<string, { name?: string; url?: string } | undefined>
-
-function linked(resource: string, field: 'name' | 'url'): string {
-  const value = (Resource as unknown as LinkedResources)[resource]?.[field]
-  if (!value) throw new Error(`resource ${resource} is not linked to this function`)
-  return value
-}
 
 export function mapReduceService(hooks?: TaskHooks): JobService {
   return new JobService(
@@ -26,10 +18,10 @@ export function mapReduceService(hooks?: TaskHooks): JobService {
       dynamodb: dynamoClient(),
       sqs: sqsClient(),
       s3: s3Client(),
-      tableName: linked(coordinationTable.resource, 'name'),
-      bucketName: linked(dataBucket.resource, 'name'),
-      mapQueueUrl: linked(mapQueue.resource, 'url'),
-      reduceQueueUrl: linked(reduceQueue.resource, 'url'),
+      tableName: linkedName(coordinationTable.resource),
+      bucketName: linkedName(dataBucket.resource),
+      mapQueueUrl: linkedUrl(mapQueue.resource),
+      reduceQueueUrl: linkedUrl(reduceQueue.resource),
       ...(hooks && { hooks }),
     }),
   )

@@ -4,6 +4,7 @@
 // transaction stages each intent in the region a KV read goes to; without one it routes by
 // the initial ring over the configured store regions.
 import { coordinationTable, dynamoClient, stageConfig, storeTableResource } from '@meridian/aws'
+import { linkedName } from '@meridian/aws/linked'
 import {
   initialRingConfig,
   type KvService,
@@ -18,9 +19,6 @@ import {
   systemClock,
   TransactionService,
 } from '@meridian/txn'
-import { Resource } from 'sst'
-
-const linked = Resource as unknown as Record<string, { name: string }>
 
 function ringKeyRouter(kv: KvService | undefined): KeyRouter {
   if (kv) {
@@ -47,13 +45,13 @@ export function transactionService(kv?: KvService): TransactionService {
   for (const region of stageConfig.storeRegions) {
     tables[region] = {
       client: dynamoClient(region),
-      tableName: linked[storeTableResource(region)]!.name,
+      tableName: linkedName(storeTableResource(region)),
     }
   }
   return new TransactionService({
     log: new DynamoDbTransactionLog({
       client: dynamoClient(),
-      tableName: linked[coordinationTable.resource]!.name,
+      tableName: linkedName(coordinationTable.resource),
     }),
     participant: new DynamoDbParticipant(tables),
     clock: systemClock,

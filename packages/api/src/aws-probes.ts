@@ -13,14 +13,8 @@ import {
   sqsClient,
   storeTables,
 } from '@meridian/aws'
-import { Resource } from 'sst'
+import { linkedName, linkedUrl } from '@meridian/aws/linked'
 import type { EngineProbe } from './health'
-
-type LinkedResources = Record<string, { name?: string; url?: string }>
-
-function linked(resource: string): { name?: string; url?: string } {
-  return (Resource as unknown as LinkedResources)[resource] ?? {}
-}
 
 export function awsEngineProbes(): EngineProbe[] {
   return [
@@ -30,7 +24,7 @@ export function awsEngineProbes(): EngineProbe[] {
         await Promise.all(
           [coordinationTable, ...storeTables].map((table) =>
             dynamoClient('region' in table ? table.region : undefined).send(
-              new DescribeTableCommand({ TableName: linked(table.resource).name }),
+              new DescribeTableCommand({ TableName: linkedName(table.resource) }),
               { abortSignal: signal },
             ),
           ),
@@ -42,7 +36,7 @@ export function awsEngineProbes(): EngineProbe[] {
       async check(signal) {
         await sqsClient().send(
           new GetQueueAttributesCommand({
-            QueueUrl: linked(mapQueue.resource).url,
+            QueueUrl: linkedUrl(mapQueue.resource),
             AttributeNames: ['QueueArn'],
           }),
           { abortSignal: signal },
@@ -52,7 +46,7 @@ export function awsEngineProbes(): EngineProbe[] {
     {
       engine: 's3',
       async check(signal) {
-        await s3Client().send(new HeadBucketCommand({ Bucket: linked(dataBucket.resource).name }), {
+        await s3Client().send(new HeadBucketCommand({ Bucket: linkedName(dataBucket.resource) }), {
           abortSignal: signal,
         })
       },
