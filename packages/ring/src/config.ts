@@ -82,32 +82,18 @@ export function resolveRingConfig(value: unknown): ResolvedRingConfig {
       'must be a non-negative safe integer',
     )
   }
-  const vnodesPerWeight = valueOr(value.vnodesPerWeight, ringDefaults.vnodesPerWeight)
-  if (
-    typeof vnodesPerWeight !== 'number' ||
-    !Number.isInteger(vnodesPerWeight) ||
-    vnodesPerWeight < 1 ||
-    vnodesPerWeight > vnodesPerWeightMax
-  ) {
-    throw new RingConfigError(
-      RingConfigReason.invalidVnodesPerWeight,
-      'vnodesPerWeight',
-      `must be an integer from 1 to ${vnodesPerWeightMax}`,
-    )
-  }
-  const probeCount = valueOr(value.probeCount, ringDefaults.probeCount)
-  if (
-    typeof probeCount !== 'number' ||
-    !Number.isInteger(probeCount) ||
-    probeCount < 1 ||
-    probeCount > probeCountMax
-  ) {
-    throw new RingConfigError(
-      RingConfigReason.invalidProbeCount,
-      'probeCount',
-      `must be an integer from 1 to ${probeCountMax}`,
-    )
-  }
+  const vnodesPerWeight = integerSetting(
+    valueOr(value.vnodesPerWeight, ringDefaults.vnodesPerWeight),
+    vnodesPerWeightMax,
+    RingConfigReason.invalidVnodesPerWeight,
+    'vnodesPerWeight',
+  )
+  const probeCount = integerSetting(
+    valueOr(value.probeCount, ringDefaults.probeCount),
+    probeCountMax,
+    RingConfigReason.invalidProbeCount,
+    'probeCount',
+  )
   const nodes = resolveNodes(value.nodes, vnodesPerWeight)
   return { version, nodes, vnodesPerWeight, probeCount }
 }
@@ -252,4 +238,17 @@ export function compareCodePoints(left: string, right: string): number {
 /** Surrogates (D800–DFFF) start code points above FFFF, so they sort after E000–FFFF. */
 function codePointOrderKey(unit: number): number {
   return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000
+}
+
+/** A ring setting that must be an integer from 1 to `maximum`. */
+function integerSetting(
+  value: unknown,
+  maximum: number,
+  reason: RingConfigReason,
+  path: string,
+): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > maximum) {
+    throw new RingConfigError(reason, path, `must be an integer from 1 to ${maximum}`)
+  }
+  return value
 }

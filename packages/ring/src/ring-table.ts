@@ -112,7 +112,7 @@ export function buildTable(
     const stateHigh = seeds[owner]!.stateHigh
     const count = vnodeCounts[owner]!
     for (let index = 0; index < count; index++) {
-      runStarts[(vnodeHigh(stateHigh, index) >>> runOfHigh) + 1]!++
+      runStarts[(vnodeHalf(stateHigh, index) >>> runOfHigh) + 1]!++
     }
   }
   for (let run = 1; run <= runCount; run++) runStarts[run]! += runStarts[run - 1]!
@@ -122,9 +122,9 @@ export function buildTable(
     const seed = seeds[owner]!
     const count = vnodeCounts[owner]!
     for (let index = 0; index < count; index++) {
-      const high = vnodeHigh(seed.stateHigh, index)
+      const high = vnodeHalf(seed.stateHigh, index)
       const slot = nextSlots[high >>> runOfHigh]!++
-      runs.positions[slot] = positionOf(high, vnodeLow(seed.stateLow, index))
+      runs.positions[slot] = positionOf(high, vnodeHalf(seed.stateLow, index))
       runs.owners[slot] = owner
     }
   }
@@ -133,34 +133,22 @@ export function buildTable(
 }
 
 /**
- * The two halves of vnodePosition (vnode.ts), written out: with MurmurHash3's helpers left to
- * the inliner, and its constants imported rather than the module's own, generation took ~40%
- * longer. The table test checks these against vnodePosition.
+ * One half of vnodePosition (vnode.ts), written out: with MurmurHash3's helpers left to the
+ * inliner, and its constants imported rather than the module's own, generation took ~40%
+ * longer. The high and low halves differ only in their seeded state. The table test checks
+ * this against vnodePosition.
  */
-function vnodeHigh(stateHigh: number, index: number): number {
+function vnodeHalf(state: number, index: number): number {
   let mixed = Math.imul(index, blockMultiplier1)
   mixed = Math.imul((mixed << 15) | (mixed >>> 17), blockMultiplier2)
-  let high = stateHigh ^ mixed
-  high = (Math.imul((high << 13) | (high >>> 19), 5) + stateAddend) | 0
-  high ^= vnodeMessageBytes
-  high ^= high >>> 16
-  high = Math.imul(high, finalMultiplier1)
-  high ^= high >>> 13
-  high = Math.imul(high, finalMultiplier2)
-  return high ^ (high >>> 16)
-}
-
-function vnodeLow(stateLow: number, index: number): number {
-  let mixed = Math.imul(index, blockMultiplier1)
-  mixed = Math.imul((mixed << 15) | (mixed >>> 17), blockMultiplier2)
-  let low = stateLow ^ mixed
-  low = (Math.imul((low << 13) | (low >>> 19), 5) + stateAddend) | 0
-  low ^= vnodeMessageBytes
-  low ^= low >>> 16
-  low = Math.imul(low, finalMultiplier1)
-  low ^= low >>> 13
-  low = Math.imul(low, finalMultiplier2)
-  return low ^ (low >>> 16)
+  let half = state ^ mixed
+  half = (Math.imul((half << 13) | (half >>> 19), 5) + stateAddend) | 0
+  half ^= vnodeMessageBytes
+  half ^= half >>> 16
+  half = Math.imul(half, finalMultiplier1)
+  half ^= half >>> 13
+  half = Math.imul(half, finalMultiplier2)
+  return half ^ (half >>> 16)
 }
 
 /** The block that probe `probe` of a key in block `block` looks in. */
