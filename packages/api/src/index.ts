@@ -4,6 +4,7 @@
  * `app.request(...)` with no server, the Lambda adapter in functions/api.ts wires the AWS
  * implementations, and the local runtime serves the same app with @hono/node-server.
  */
+export type { MeridianApi, MeridianSchema } from './api-type'
 export { type App, type AppDependencies, type AppEnv, createApp, defaultTenant } from './app'
 export { type ApiKeyStore, DynamoApiKeyStore } from './auth/api-key-store'
 export {

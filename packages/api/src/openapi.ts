@@ -24,14 +24,24 @@ export function openApiRouter() {
   })
 }
 
-/** The problem+json response shape, for route declarations. */
-export const problemResponses = (descriptions: Record<number, string>) =>
+/**
+ * The problem+json answers of a route, by status. Typed per status so the typed client
+ * (hono/client) knows each error answer is a Problem.
+ */
+export const problemResponses = <const Descriptions extends Record<number, string>>(
+  descriptions: Descriptions,
+) =>
   Object.fromEntries(
     Object.entries(descriptions).map(([status, description]) => [
       status,
       { description, content: { 'application/problem+json': { schema: problemSchema } } },
     ]),
-  )
+  ) as {
+    [Status in keyof Descriptions]: {
+      description: string
+      content: { 'application/problem+json': { schema: typeof problemSchema } }
+    }
+  }
 
 import { z } from '@hono/zod-openapi'
 

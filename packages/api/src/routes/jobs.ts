@@ -237,6 +237,12 @@ const cancelRoute = createRoute({
   },
 })
 
+// zod-openapi's types read any application/…json media type as JSON or, like NDJSON, as
+// `never`; widened to a plain record, the typed client sees a Response to stream instead.
+const ndjsonContent: Record<string, { schema: z.ZodType }> = {
+  'application/x-ndjson': { schema: z.string() },
+}
+
 const outputRoute = createRoute({
   method: 'get',
   path: '/{id}/output',
@@ -246,7 +252,7 @@ const outputRoute = createRoute({
   responses: {
     200: {
       description: 'One `[key, value]` JSON array per line (all parts, or the one asked for)',
-      content: { 'application/x-ndjson': { schema: z.string() } },
+      content: ndjsonContent,
     },
     ...problemResponses({ ...badId, ...accessProblems, ...notFound, ...stateConflict }),
   },
@@ -274,110 +280,105 @@ const rejectId = rejectWith(checkId)
 
 export function jobRoutes(jobs: JobService) {
   const app = openApiRouter()
-
-  app.openapi(submitRoute, async (c) => {
-    const body = await readJsonBody(c)
-    const job = await guarded(() => jobs.submit(c.get('tenant'), body))
-    return c.json(job, 201, { location: `/jobs/${job.id}` })
-  })
-
-  app.openapi(
-    spanningLastParameter(app, uploadInputRoute, '.+'),
-    async (c) => {
-      const { path } = c.req.valid('param')
-      const body = new Uint8Array(await c.req.arrayBuffer())
-      return c.json(await guarded(() => jobs.upload(c.get('tenant'), path, body)), 201)
-    },
-    rejectWith((c) => parse(objectPath, c.req.param('path'), 'path')),
-  )
-
-  app.openapi(
-    spanningLastParameter(app, uploadIncomingRoute, '.+'),
-    async (c) => {
-      const { job: jobName, file } = c.req.valid('param')
-      const body = new Uint8Array(await c.req.arrayBuffer())
-      const stored = await guarded(() =>
-        jobs.upload(c.get('tenant'), file, body, { incomingJob: jobName }),
-      )
-      // The job starts from the bucket's notification, not from this request.
-      return c.json(stored, 202)
-    },
-    rejectWith((c) => {
-      parse(jobNameParam, c.req.param('job'), 'job name')
-      parse(objectPath, c.req.param('file'), 'file')
-    }),
-  )
-
-  app.openapi(
-    getRoute,
-    async (c) => {
-      const { id } = c.req.valid('param')
-      return c.json(await guarded(() => jobs.get(c.get('tenant'), id)), 200)
-    },
-    rejectId,
-  )
-
-  app.openapi(
-    cancelRoute,
-    async (c) => {
-      const { id } = c.req.valid('param')
-      return c.json(await guarded(() => jobs.cancel(c.get('tenant'), id)), 200)
-    },
-    rejectId,
-  )
-
-  app.openapi(
-    outputRoute,
-    async (c) => {
-      const { id } = c.req.valid('param')
-      const { part } = c.req.valid('query')
-      const stream = await guarded(() => jobs.output(c.get('tenant'), id, part))
-      // zod-openapi types an application/x-…json response as never (it expects JSON or
-      // a `+json` suffix); NDJSON is a stream of bytes, so the typed response can't express it.
-      return c.body(stream, 200, { 'content-type': 'application/x-ndjson' }) as never
-    },
-    rejectWith((c) => {
-      checkId(c)
-      parse(outputQuery, c.req.query(), 'query')
-    }),
-  )
-
-  app.openapi(
-    eventsRoute,
-    async (c) => {
-      const { id } = c.req.valid('param')
-      const { timeoutSeconds, intervalMs } = c.req.valid('query')
-      const tenant = c.get('tenant')
-      const first = await guarded(() => jobs.get(tenant, id))
-      return streamSSE(c, async (stream) => {
-        const deadline = Date.now() + timeoutSeconds * 1000
-        let job = first
-        let sent = ''
-        let sequence = 0
-        for (;;) {
-          const snapshot = JSON.stringify(job)
-          if (snapshot !== sent) {
-            await stream.writeSSE({ event: 'progress', data: snapshot, id: String(sequence++) })
-            sent = snapshot
-          }
-          if (isTerminal(job.state)) {
-            await stream.writeSSE({ event: 'end', data: JSON.stringify({ state: job.state }) })
-            return
-          }
-          if (Date.now() >= deadline || stream.aborted) {
-            await stream.writeSSE({ event: 'timeout', data: JSON.stringify({ state: job.state }) })
-            return
-          }
-          await stream.sleep(intervalMs)
-          job = await jobs.get(tenant, id)
-        }
-      })
-    },
-    rejectWith((c) => {
-      checkId(c)
-      parse(eventsQuery, c.req.query(), 'query')
-    }),
-  )
-
   return app
+    .openapi(submitRoute, async (c) => {
+      const body = await readJsonBody(c)
+      const job = await guarded(() => jobs.submit(c.get('tenant'), body))
+      return c.json(job, 201, { location: `/jobs/${job.id}` })
+    })
+    .openapi(
+      spanningLastParameter(app, uploadInputRoute, '.+'),
+      async (c) => {
+        const { path } = c.req.valid('param')
+        const body = new Uint8Array(await c.req.arrayBuffer())
+        return c.json(await guarded(() => jobs.upload(c.get('tenant'), path, body)), 201)
+      },
+      rejectWith((c) => parse(objectPath, c.req.param('path'), 'path')),
+    )
+    .openapi(
+      spanningLastParameter(app, uploadIncomingRoute, '.+'),
+      async (c) => {
+        const { job: jobName, file } = c.req.valid('param')
+        const body = new Uint8Array(await c.req.arrayBuffer())
+        const stored = await guarded(() =>
+          jobs.upload(c.get('tenant'), file, body, { incomingJob: jobName }),
+        )
+        // The job starts from the bucket's notification, not from this request.
+        return c.json(stored, 202)
+      },
+      rejectWith((c) => {
+        parse(jobNameParam, c.req.param('job'), 'job name')
+        parse(objectPath, c.req.param('file'), 'file')
+      }),
+    )
+    .openapi(
+      getRoute,
+      async (c) => {
+        const { id } = c.req.valid('param')
+        return c.json(await guarded(() => jobs.get(c.get('tenant'), id)), 200)
+      },
+      rejectId,
+    )
+    .openapi(
+      cancelRoute,
+      async (c) => {
+        const { id } = c.req.valid('param')
+        return c.json(await guarded(() => jobs.cancel(c.get('tenant'), id)), 200)
+      },
+      rejectId,
+    )
+    .openapi(
+      outputRoute,
+      async (c) => {
+        const { id } = c.req.valid('param')
+        const { part } = c.req.valid('query')
+        const stream = await guarded(() => jobs.output(c.get('tenant'), id, part))
+        // zod-openapi types an application/x-…json response as never (it expects JSON or
+        // a `+json` suffix); NDJSON is a stream of bytes, so the typed response can't express it.
+        return c.body(stream, 200, { 'content-type': 'application/x-ndjson' }) as never
+      },
+      rejectWith((c) => {
+        checkId(c)
+        parse(outputQuery, c.req.query(), 'query')
+      }),
+    )
+    .openapi(
+      eventsRoute,
+      async (c) => {
+        const { id } = c.req.valid('param')
+        const { timeoutSeconds, intervalMs } = c.req.valid('query')
+        const tenant = c.get('tenant')
+        const first = await guarded(() => jobs.get(tenant, id))
+        return streamSSE(c, async (stream) => {
+          const deadline = Date.now() + timeoutSeconds * 1000
+          let job = first
+          let sent = ''
+          let sequence = 0
+          for (;;) {
+            const snapshot = JSON.stringify(job)
+            if (snapshot !== sent) {
+              await stream.writeSSE({ event: 'progress', data: snapshot, id: String(sequence++) })
+              sent = snapshot
+            }
+            if (isTerminal(job.state)) {
+              await stream.writeSSE({ event: 'end', data: JSON.stringify({ state: job.state }) })
+              return
+            }
+            if (Date.now() >= deadline || stream.aborted) {
+              await stream.writeSSE({
+                event: 'timeout',
+                data: JSON.stringify({ state: job.state }),
+              })
+              return
+            }
+            await stream.sleep(intervalMs)
+            job = await jobs.get(tenant, id)
+          }
+        })
+      },
+      rejectWith((c) => {
+        checkId(c)
+        parse(eventsQuery, c.req.query(), 'query')
+      }),
+    )
 }

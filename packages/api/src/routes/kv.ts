@@ -286,6 +286,12 @@ const putRoute = createRoute({
         .optional()
         .openapi({ description: 'Create only: `*` fails the write if the key has a value' }),
       [fenceHeader]: fence,
+      // Declared so clients can set it; the store checks it (`invalid-content-type`).
+      'content-type': z.string().optional().openapi({
+        description:
+          'Stored with the value and answered on reads (default application/octet-stream)',
+        example: 'application/json',
+      }),
     }),
     body: {
       description: 'The value, at most the store value limit',
@@ -364,91 +370,90 @@ const rejectDelete = rejectWith((c) => {
 
 export function kvRoutes(service: KvService) {
   const app = openApiRouter()
-
-  app.openapi(
-    spanningLastParameter(app, getRoute, '.*'),
-    async (c) => {
-      const key = keyParameter(c)
-      const ifNoneMatch = c.req.valid('header')['if-none-match']
-      const item = await service.get(c.get('tenant'), key).catch((error) => {
-        throw storeProblem(error, key)
-      })
-      const etag = etagOf(item.version)
-      if (ifNoneMatch === '*' || ifNoneMatch === etag) {
-        return c.body(null, 304, { etag })
-      }
-      return c.body(item.value as Uint8Array<ArrayBuffer>, 200, {
-        'content-type': item.contentType,
-        etag,
-        'cache-control': 'no-cache',
-      })
-    },
-    rejectGet,
-  )
-
-  app.openapi(
-    spanningLastParameter(app, putRoute, '.*'),
-    async (c) => {
-      const key = keyParameter(c)
-      const headers = c.req.valid('header')
-      const ifMatch = headers['if-match']
-      const ifNoneMatch = headers['if-none-match']
-      const fence = headers[fenceHeader]
-      if (ifMatch !== undefined && ifNoneMatch !== undefined) {
-        throw new ProblemError({
-          slug: 'conflicting-preconditions',
-          title: 'If-Match and If-None-Match together',
-          status: 400,
-        })
-      }
-      // Refuse an oversized body before reading it when its length is declared.
-      const declaredLength = Number(c.req.header('content-length') ?? 0)
-      if (declaredLength > valueSizeMaxBytes) {
-        throw storeProblem(new ValueTooLargeError(declaredLength, valueSizeMaxBytes))
-      }
-      const value = new Uint8Array(await c.req.arrayBuffer())
-      const contentType = c.req.header('content-type')
-      const result = await service
-        .put(c.get('tenant'), key, value, {
-          ...(contentType !== undefined && { contentType }),
-          ...(ifMatch !== undefined && { expectedVersion: versionOfEtag(ifMatch) }),
-          ...(ifNoneMatch !== undefined && { expectedVersion: 'absent' as const }),
-          ...(fence !== undefined && { fence: Number(fence) }),
-        })
-        .catch((error) => {
+  const routes = app
+    .openapi(
+      spanningLastParameter(app, getRoute, '.*'),
+      async (c) => {
+        const key = keyParameter(c)
+        const ifNoneMatch = c.req.valid('header')['if-none-match']
+        const item = await service.get(c.get('tenant'), key).catch((error) => {
           throw storeProblem(error, key)
         })
-      return c.json({ key, version: result.version }, result.created ? 201 : 200, {
-        etag: etagOf(result.version),
-      })
-    },
-    rejectPut,
-  )
-
-  app.openapi(
-    spanningLastParameter(app, deleteRoute, '.*'),
-    async (c) => {
-      const key = keyParameter(c)
-      const headers = c.req.valid('header')
-      const ifMatch = headers['if-match']
-      const fence = headers[fenceHeader]
-      const result = await service
-        .delete(c.get('tenant'), key, {
-          ...(ifMatch !== undefined && { expectedVersion: versionOfEtag(ifMatch) }),
-          ...(fence !== undefined && { fence: Number(fence) }),
+        const etag = etagOf(item.version)
+        if (ifNoneMatch === '*' || ifNoneMatch === etag) {
+          return c.body(null, 304, { etag })
+        }
+        return c.body(item.value as Uint8Array<ArrayBuffer>, 200, {
+          'content-type': item.contentType,
+          etag,
+          'cache-control': 'no-cache',
         })
-        .catch((error) => {
-          throw storeProblem(error, key)
+      },
+      rejectGet,
+    )
+    .openapi(
+      spanningLastParameter(app, putRoute, '.*'),
+      async (c) => {
+        const key = keyParameter(c)
+        const headers = c.req.valid('header')
+        const ifMatch = headers['if-match']
+        const ifNoneMatch = headers['if-none-match']
+        const fence = headers[fenceHeader]
+        if (ifMatch !== undefined && ifNoneMatch !== undefined) {
+          throw new ProblemError({
+            slug: 'conflicting-preconditions',
+            title: 'If-Match and If-None-Match together',
+            status: 400,
+          })
+        }
+        // Refuse an oversized body before reading it when its length is declared.
+        const declaredLength = Number(c.req.header('content-length') ?? 0)
+        if (declaredLength > valueSizeMaxBytes) {
+          throw storeProblem(new ValueTooLargeError(declaredLength, valueSizeMaxBytes))
+        }
+        const value = new Uint8Array(await c.req.arrayBuffer())
+        const contentType = c.req.header('content-type')
+        const result = await service
+          .put(c.get('tenant'), key, value, {
+            ...(contentType !== undefined && { contentType }),
+            ...(ifMatch !== undefined && { expectedVersion: versionOfEtag(ifMatch) }),
+            ...(ifNoneMatch !== undefined && { expectedVersion: 'absent' as const }),
+            ...(fence !== undefined && { fence: Number(fence) }),
+          })
+          .catch((error) => {
+            throw storeProblem(error, key)
+          })
+        return c.json({ key, version: result.version }, result.created ? 201 : 200, {
+          etag: etagOf(result.version),
         })
-      return c.body(null, 204, { etag: etagOf(result.version) })
-    },
-    rejectDelete,
-  )
+      },
+      rejectPut,
+    )
+    .openapi(
+      spanningLastParameter(app, deleteRoute, '.*'),
+      async (c) => {
+        const key = keyParameter(c)
+        const headers = c.req.valid('header')
+        const ifMatch = headers['if-match']
+        const fence = headers[fenceHeader]
+        const result = await service
+          .delete(c.get('tenant'), key, {
+            ...(ifMatch !== undefined && { expectedVersion: versionOfEtag(ifMatch) }),
+            ...(fence !== undefined && { fence: Number(fence) }),
+          })
+          .catch((error) => {
+            throw storeProblem(error, key)
+          })
+        return c.body(null, 204, { etag: etagOf(result.version) })
+      },
+      rejectDelete,
+    )
 
-  // /kv with no key at all (any method): not an operation, so not in the document.
+  // /kv with no key at all (any method): not an operation, so neither in the document nor
+  // in the client's type. Registered last, as before, so GET /kv/ still reaches the get route.
   app.all('/', () => {
     throw storeProblem(new InvalidKeyError('empty', 'a key has at least one byte'))
   })
 
-  return app
+  return routes
 }

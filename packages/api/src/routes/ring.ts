@@ -144,47 +144,43 @@ const rejectReplace = rejectWith((c) => expectedRingVersion(c))
 
 export function ringRoutes(service: KvService) {
   const app = openApiRouter()
-
-  app.openapi(getRingRoute, async (c) => {
-    const config = await service.ringConfig().catch((error) => {
-      throw storeProblem(error)
-    })
-    return c.json(config, 200, { etag: etagOf(config.version), 'cache-control': 'no-cache' })
-  })
-
-  app.openapi(
-    replaceRingRoute,
-    async (c) => {
-      const expectedVersion = expectedRingVersion(c)
-      const body = ringBodySchema.safeParse(await readJsonBody(c))
-      if (!body.success) {
-        throw new ProblemError({
-          slug: 'invalid-ring-config',
-          title: 'Invalid ring config',
-          status: 400,
-          detail: z.prettifyError(body.error),
-        })
-      }
-      const { version: _ignored, ...config } = body.data
-      const stored = await service.replaceRing(expectedVersion, config).catch((error) => {
+  return app
+    .openapi(getRingRoute, async (c) => {
+      const config = await service.ringConfig().catch((error) => {
         throw storeProblem(error)
       })
-      return c.json(stored, 200, { etag: etagOf(stored.version) })
-    },
-    rejectReplace,
-  )
-
-  app.openapi(
-    spanningLastParameter(app, ownersRoute, '.*'),
-    async (c) => {
-      const key = keyParameter(c)
-      const owners = await service.owners(c.get('tenant'), key).catch((error) => {
-        throw storeProblem(error, key)
-      })
-      return c.json({ key, ...owners }, 200)
-    },
-    // The key parameter accepts any text; keyParameter decodes and checks it.
-  )
-
-  return app
+      return c.json(config, 200, { etag: etagOf(config.version), 'cache-control': 'no-cache' })
+    })
+    .openapi(
+      replaceRingRoute,
+      async (c) => {
+        const expectedVersion = expectedRingVersion(c)
+        const body = ringBodySchema.safeParse(await readJsonBody(c))
+        if (!body.success) {
+          throw new ProblemError({
+            slug: 'invalid-ring-config',
+            title: 'Invalid ring config',
+            status: 400,
+            detail: z.prettifyError(body.error),
+          })
+        }
+        const { version: _ignored, ...config } = body.data
+        const stored = await service.replaceRing(expectedVersion, config).catch((error) => {
+          throw storeProblem(error)
+        })
+        return c.json(stored, 200, { etag: etagOf(stored.version) })
+      },
+      rejectReplace,
+    )
+    .openapi(
+      spanningLastParameter(app, ownersRoute, '.*'),
+      async (c) => {
+        const key = keyParameter(c)
+        const owners = await service.owners(c.get('tenant'), key).catch((error) => {
+          throw storeProblem(error, key)
+        })
+        return c.json({ key, ...owners }, 200)
+      },
+      // The key parameter accepts any text; keyParameter decodes and checks it.
+    )
 }

@@ -26,13 +26,28 @@ export const accessProblems = {
 
 export { problemResponses }
 
-type RequestBody = NonNullable<NonNullable<RouteConfig['request']>['body']>
+/**
+ * A JSON request body as the route declaration's type sees it: the zod schema, so the
+ * typed client (hono/client) knows the body each route accepts. At run time the content
+ * holds that schema converted to JSON Schema (see jsonBodyDocumentation).
+ */
+export interface JsonRequestBody<S extends z.ZodType> {
+  description: string
+  required: true
+  content: { 'application/json': { schema: S } }
+}
 
 /**
  * Documents a JSON request body from its zod schema without zod-openapi validating it:
  * the route parses and validates the body itself, keeping its specific problem slugs.
+ * zod-openapi only installs a body validator for a zod schema, so handing it the JSON Schema
+ * documents the body and leaves validation to the route; the declared type keeps the zod
+ * schema so the route's input type (and the client's) is the body the route accepts.
  */
-export function jsonBodyDocumentation(schema: z.ZodType, description: string): RequestBody {
+export function jsonBodyDocumentation<S extends z.ZodType>(
+  schema: S,
+  description: string,
+): JsonRequestBody<S> {
   const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, {
     io: 'input',
     unrepresentable: 'any',
@@ -41,10 +56,8 @@ export function jsonBodyDocumentation(schema: z.ZodType, description: string): R
     description,
     required: true,
     content: {
-      'application/json': {
-        // A JSON Schema 2020-12 object is an OpenAPI 3.1 Schema Object.
-        schema: jsonSchema as never,
-      },
+      // A JSON Schema 2020-12 object is an OpenAPI 3.1 Schema Object.
+      'application/json': { schema: jsonSchema as unknown as S },
     },
   }
 }
@@ -56,7 +69,12 @@ export function jsonBodyDocumentation(schema: z.ZodType, description: string): R
  * what the checks accept, so falling through to the generic 400 is a declaration bug.
  */
 export function rejectWith(check: (c: Context<AppEnv>) => void) {
-  return (result: { success: boolean; error?: z.ZodError }, c: Context<AppEnv>) => {
+  // Generic in the path so that passing the hook doesn't pin the route's path type to
+  // `string`: the route's literal path is what the typed client is built from.
+  return <Path extends string>(
+    result: { success: boolean; error?: z.ZodError },
+    c: Context<AppEnv, Path>,
+  ) => {
     if (result.success) return undefined
     check(c)
     throw new ProblemError({
