@@ -110,6 +110,8 @@ export interface TransactionRequest {
   id: string
   protocol: Protocol
   operations: readonly TransactionOperation[]
+  /** The work this transaction belongs to; kept on the record so recovery logs can name it. */
+  correlationId?: string
 }
 
 export interface TransactionOutcome {
@@ -198,6 +200,7 @@ async function newRecord(
     deadlineMs,
     createdAtMs: nowMs,
     attentionDueAtMs: leaseUntilMs,
+    ...(request.correlationId !== undefined && { correlationId: request.correlationId }),
   }
 }
 

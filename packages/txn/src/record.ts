@@ -66,6 +66,8 @@ export interface TransactionRecord {
   attentionDueAtMs?: number
   /** Epoch seconds after which DynamoDB's TTL may delete the record (set with the decision). */
   expiresAt?: number
+  /** The correlation id of the request that created it, so the sweeper's logs name the work. */
+  correlationId?: string
 }
 
 /** Idempotent retries are answered from the record for at least this long after the decision. */

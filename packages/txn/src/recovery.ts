@@ -174,11 +174,19 @@ export interface SweepResult {
   failed: number
 }
 
+/** What the sweeper reports per record, for logs that name the work (record.correlationId). */
+export interface SweepObserver {
+  /** A record visited: its state after the visit, and whether it left the attention index. */
+  visited?(record: TransactionRecord, cleared: boolean): void
+  /** A record the visit could not finish; the next pass retries it. */
+  failed?(error: unknown, record: TransactionRecord): void
+}
+
 /** One bounded pass of the sweeper over records due for attention (an index query, no scan). */
 export async function sweep(
   ports: TransactionPorts,
   options: RecoveryOptions & { limit: number; tenant?: string },
-  onError?: (error: unknown, record: TransactionRecord) => void,
+  observer: SweepObserver = {},
 ): Promise<SweepResult> {
   const due = await ports.log.listAttention({
     dueBeforeMs: ports.clock.nowMs(),
@@ -191,9 +199,10 @@ export async function sweep(
       const finished = await finishTransaction(ports, record, options)
       if (finished.cleared) result.cleared++
       if (!isFinal(finished.record.state)) result.inProgress++
+      observer.visited?.(finished.record, finished.cleared)
     } catch (error) {
       result.failed++
-      onError?.(error, record)
+      observer.failed?.(error, record)
     }
   }
   return result

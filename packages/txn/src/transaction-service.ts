@@ -15,6 +15,7 @@ import {
   type IntentEncounter,
   type IntentResolution,
   resolveIntent,
+  type SweepObserver,
   type SweepResult,
   sweep,
 } from './recovery'
@@ -25,6 +26,8 @@ export interface ExecuteRequest {
   id?: string
   protocol?: Protocol
   operations: readonly TransactionOperation[]
+  /** The caller's correlation id (the API passes the request's), recorded with the transaction. */
+  correlationId?: string
 }
 
 export const inDoubtListLimitMax = 100
@@ -52,6 +55,7 @@ export class TransactionService {
         id: request.id ?? randomUUID(),
         protocol: request.protocol ?? '2pc',
         operations: request.operations,
+        ...(request.correlationId !== undefined && { correlationId: request.correlationId }),
       },
       this.options,
     )
@@ -71,11 +75,8 @@ export class TransactionService {
     return resolveIntent(this.ports, encounter, this.options)
   }
 
-  sweep(
-    limit = sweepBatchMax,
-    onError?: (error: unknown, record: TransactionRecord) => void,
-  ): Promise<SweepResult> {
-    return sweep(this.ports, { ...this.options, limit: Math.min(limit, sweepBatchMax) }, onError)
+  sweep(limit = sweepBatchMax, observer?: SweepObserver): Promise<SweepResult> {
+    return sweep(this.ports, { ...this.options, limit: Math.min(limit, sweepBatchMax) }, observer)
   }
 }
 

@@ -4,6 +4,7 @@
 // lists transactions the sweeper has not yet finished. Bad input is a 400 with a slug.
 
 import { createRoute, z } from '@hono/zod-openapi'
+import { currentCorrelationId } from '@meridian/aws'
 import {
   InvalidTransactionError,
   operationsMax,
@@ -138,6 +139,7 @@ function recordView(record: TransactionRecord) {
     ...(record.abortReason && { abortReason: record.abortReason }),
     participants: record.participants.map(({ key, region, kind }) => ({ key, region, op: kind })),
     ...(record.outcomes && { operations: record.outcomes.map(operationView) }),
+    ...(record.correlationId !== undefined && { correlationId: record.correlationId }),
   }
 }
 
@@ -147,7 +149,12 @@ async function execute(
   request: Awaited<ReturnType<typeof parseBody>>,
 ) {
   try {
-    return await service.execute(tenant, request)
+    // The record keeps the request's correlation id: recovery logs then name the same work.
+    const correlationId = currentCorrelationId()
+    return await service.execute(tenant, {
+      ...request,
+      ...(correlationId !== undefined && { correlationId }),
+    })
   } catch (error) {
     if (error instanceof InvalidTransactionError) {
       throw badRequest(error.problem.reason, 'Invalid transaction', error.problem.detail, {
@@ -224,6 +231,10 @@ const recordSchema = z
       z.object({ key: z.string(), region: z.string(), op: z.enum(operationKinds) }),
     ),
     operations: z.array(operationOutcomeSchema).optional(),
+    correlationId: z
+      .string()
+      .optional()
+      .openapi({ description: 'The x-correlation-id of the request that started it' }),
   })
   .openapi('TransactionRecord')
 const documentedBody = bodySchema

@@ -55,6 +55,7 @@ function toItem(record: TransactionRecord): Record<string, AttributeValue> {
   if (record.abortReason !== undefined) item.abortReason = { S: record.abortReason }
   if (record.outcomes !== undefined) item.outcomes = { S: JSON.stringify(record.outcomes) }
   if (record.expiresAt !== undefined) item.expiresAt = number(record.expiresAt)
+  if (record.correlationId !== undefined) item.correlationId = { S: record.correlationId }
   if (record.attentionDueAtMs !== undefined) {
     item.attentionDueAtMs = number(record.attentionDueAtMs)
     item.gsi1pk = { S: attentionPartition }
@@ -81,6 +82,7 @@ function fromItem(item: Record<string, AttributeValue>): TransactionRecord {
     record.abortReason = item.abortReason.S as TransactionRecord['abortReason']
   if (item.outcomes?.S) record.outcomes = JSON.parse(item.outcomes.S)
   if (item.expiresAt?.N) record.expiresAt = Number(item.expiresAt.N)
+  if (item.correlationId?.S) record.correlationId = item.correlationId.S
   if (item.attentionDueAtMs?.N && item.gsi1pk?.S)
     record.attentionDueAtMs = Number(item.attentionDueAtMs.N)
   return record
