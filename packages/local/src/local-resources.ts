@@ -10,6 +10,7 @@ import {
   stageConfig,
   type TableDefinition,
 } from '@meridian/aws'
+import { localProcessDefaults } from './local-defaults'
 
 export interface LocalQueue {
   url: string
@@ -55,7 +56,7 @@ export function resourceEnvironment(
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
     AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
     AWS_ENDPOINT_URL_S3: endpoints.s3Endpoint,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...localProcessDefaults,
     SST_RESOURCE_App: JSON.stringify({ name: stageConfig.appName, stage: resources.stage }),
   }
   const link = (resource: string, value: Record<string, string>) => {

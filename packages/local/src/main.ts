@@ -3,10 +3,11 @@
 // PORT (default 3000), MERIDIAN_PERSIST=1 to keep DynamoDB data under .data/, and
 // MERIDIAN_CONCURRENCY for the number of invocation threads (default: cores), and
 // MERIDIAN_ADMIN_KEY for the bootstrap admin API key (default: a new one, printed once).
+// First: it sets environment defaults that must be in place before the SDK loads.
+import './process-defaults'
 import { JavaMissingError } from './java'
 import { startLocalRuntime } from './runtime'
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 // EMF metrics are for CloudWatch; locally they would only flood the terminal.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true'
 

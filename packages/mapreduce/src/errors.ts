@@ -67,3 +67,14 @@ export class LineTooLongError extends MapReduceError {
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`assertion failed: ${message}`)
 }
+
+/** The tenant runs as many jobs as its limit allows; a submit succeeds once one ends. */
+export class TooManyRunningJobsError extends MapReduceError {
+  override name = 'TooManyRunningJobsError'
+  constructor(
+    readonly tenant: string,
+    readonly runningJobsMax: number,
+  ) {
+    super(`tenant ${tenant} already runs ${runningJobsMax} jobs, its limit`)
+  }
+}

@@ -20,6 +20,7 @@ export {
   wordCount,
 } from './builtin-jobs'
 export { type CostEstimate, estimateCost, priceAssumptions } from './cost'
+export { DynamoDbJobSlotStore } from './dynamodb-job-slots'
 export { DynamoDbJobStore } from './dynamodb-job-store'
 export {
   JobConditionError,
@@ -28,6 +29,7 @@ export {
   JobSpecError,
   LineTooLongError,
   MapReduceError,
+  TooManyRunningJobsError,
 } from './errors'
 export {
   type AnyJobDefinition,
@@ -54,6 +56,7 @@ export {
 export {
   decodeTask,
   JobService,
+  type JobServiceOptions,
   type JobSpec,
   type JobView,
   jobSpecSchema,
@@ -67,6 +70,13 @@ export { fetchStart, ownedLines, recordsOf } from './line-splits'
 export { fnv1a, hashPartition } from './partitioner'
 export { type InputObject, type MapTaskPlan, planMapTasks, type Segment } from './planner'
 export type { BlobStore, JobStore, TaskQueue } from './ports'
+export {
+  claimRunningJobSlot,
+  type JobSlotStore,
+  type RunningJobLimit,
+  type SlotClaim,
+  slotCreationGraceMsDefault,
+} from './running-job-limit'
 export { S3BlobStore } from './s3-blob-store'
 export { encodeTask, SqsTaskQueue } from './sqs-task-queue'
 export {

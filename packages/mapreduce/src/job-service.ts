@@ -19,7 +19,14 @@ import {
   tenantPattern,
   zeroCounters,
 } from './job-model'
-import { type InputObject, mapTasksMax, planMapTasks, splitBytesMin } from './planner'
+import {
+  type InputObject,
+  type MapTaskPlan,
+  mapTasksMax,
+  planMapTasks,
+  splitBytesMin,
+} from './planner'
+import { claimRunningJobSlot, type RunningJobLimit } from './running-job-limit'
 import { launchStage, type MapReduceDependencies, runTask, type TaskOutcome } from './task-runner'
 
 export const recordsMax = 100_000
@@ -100,8 +107,16 @@ export interface SweepResult {
   failed: string[]
 }
 
+export interface JobServiceOptions {
+  /** Bounds each tenant's running jobs; without it, submits are not limited. */
+  runningJobLimit?: RunningJobLimit
+}
+
 export class JobService {
-  constructor(private readonly dependencies: MapReduceDependencies) {}
+  constructor(
+    private readonly dependencies: MapReduceDependencies,
+    private readonly options: JobServiceOptions = {},
+  ) {}
 
   private now(): number {
     return (this.dependencies.clock ?? Date.now)()
@@ -135,12 +150,24 @@ export class JobService {
     const existing = await this.dependencies.jobs.get(tenant, jobId)
     if (existing) return toView(existing)
 
-    const objects = await this.inputObjects(tenant, jobId, parsed.data.input, options.input)
-    const tasks = planMapTasks(objects, parsed.data.splitBytes)
-    if (tasks.length > mapTasksMax) {
-      throw new JobSpecError(`the input needs ${tasks.length} map tasks; at most ${mapTasksMax}`, [
-        'raise splitBytes',
-      ])
+    const limit = this.options.runningJobLimit
+    const slot = limit
+      ? await claimRunningJobSlot(limit, this.dependencies.jobs, tenant, jobId, this.now())
+      : undefined
+    let tasks: MapTaskPlan[]
+    try {
+      const objects = await this.inputObjects(tenant, jobId, parsed.data.input, options.input)
+      tasks = planMapTasks(objects, parsed.data.splitBytes)
+      if (tasks.length > mapTasksMax) {
+        throw new JobSpecError(
+          `the input needs ${tasks.length} map tasks; at most ${mapTasksMax}`,
+          ['raise splitBytes'],
+        )
+      }
+    } catch (error) {
+      // The job will not exist: give its slot back now rather than after the creation grace.
+      if (limit && slot !== undefined) await limit.slots.release(tenant, slot, jobId)
+      throw error
     }
     await blobs.put(objectKeys.plan(tenant, jobId), JSON.stringify({ tasks }), 'application/json')
     const partitions = definition.partitions?.(params.data) ?? parsed.data.partitions

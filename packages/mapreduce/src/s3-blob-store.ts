@@ -8,12 +8,18 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3'
 import type { BlobStore } from './ports'
+import { ObjectNotFound, SignedObjectReader } from './s3-signed-reader'
 
 export class S3BlobStore implements BlobStore {
+  // Reads (map input, intermediates) are many small GETs: see s3-signed-reader.ts.
+  private readonly reader: SignedObjectReader
+
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
-  ) {}
+  ) {
+    this.reader = new SignedObjectReader(client, bucket)
+  }
 
   async put(key: string, body: string | Uint8Array, contentType?: string): Promise<void> {
     await this.client.send(
@@ -23,22 +29,16 @@ export class S3BlobStore implements BlobStore {
 
   async get(key: string): Promise<Uint8Array | undefined> {
     try {
-      const response = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: key }),
-      )
-      return await response.Body?.transformToByteArray()
+      return await this.reader.get(key)
     } catch (error) {
-      if (isMissing(error)) return undefined
+      if (error instanceof ObjectNotFound) return undefined
       throw error
     }
   }
 
   async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
     if (end <= start) return new Uint8Array()
-    const response = await this.client.send(
-      new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
-    )
-    return (await response.Body?.transformToByteArray()) ?? new Uint8Array()
+    return this.reader.get(key, { start, end })
   }
 
   async *list(prefix: string): AsyncIterable<{ key: string; size: number }> {

@@ -60,6 +60,7 @@ const lookaheadBytes = 64 * 1024
 const lineBytesMax = 1024 * 1024
 const cancellationCheckIntervalMs = 1000
 const reduceFetchConcurrency = 8
+const segmentReadConcurrency = 16
 const planCacheEntriesMax = 32
 
 // Warm instances keep plans of recent jobs; a plan never changes once written.
@@ -151,9 +152,14 @@ async function runMap(
       }
   let recordsIn = 0
   let bytesIn = 0
+  // Many small input objects make a task many small reads: keep several in flight and
+  // count them in plan order while the next ones arrive.
+  const texts = inOrder(taskPlan.segments, segmentReadConcurrency, (segment) =>
+    readSegment(blobs, segment, counters),
+  )
   for (const segment of taskPlan.segments) {
     await guard()
-    const text = await readSegment(blobs, segment, counters)
+    const text = (await texts.next()).value as string
     bytesIn += Buffer.byteLength(text)
     const context = {
       params: job.params,
@@ -390,6 +396,33 @@ async function mapConcurrently<T, R>(
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker))
   return results
+}
+
+/**
+ * Results of `run` over `items`, in order, with up to `concurrency` runs in flight ahead of
+ * the consumer. A failed run surfaces when its turn comes; runs after it are abandoned.
+ */
+async function* inOrder<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  run: (item: T) => Promise<R>,
+): AsyncGenerator<R> {
+  const inFlight: Array<Promise<R>> = []
+  let next = 0
+  const fill = () => {
+    while (next < items.length && inFlight.length < concurrency) {
+      const promise = run(items[next++]!)
+      // Handled when its turn comes; until then a rejection must not count as unhandled.
+      promise.catch(() => undefined)
+      inFlight.push(promise)
+    }
+  }
+  fill()
+  while (inFlight.length > 0) {
+    const result = await inFlight.shift()!
+    fill()
+    yield result
+  }
 }
 
 function compareStrings(left: string, right: string): number {
