@@ -14,6 +14,7 @@ import {
   type JobService,
   JobSpecError,
   jobSpecSchema,
+  TooManyRunningJobsError,
 } from '@meridian/mapreduce'
 import type { Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
@@ -75,6 +76,18 @@ function toProblem(error: unknown): never {
   if (error instanceof JobNotFoundError) {
     throw new ProblemError(
       { slug: 'job-not-found', title: 'Job Not Found', status: 404, detail: error.message },
+      { cause: error },
+    )
+  }
+  if (error instanceof TooManyRunningJobsError) {
+    throw new ProblemError(
+      {
+        slug: 'too-many-running-jobs',
+        title: 'Too Many Running Jobs',
+        status: 429,
+        detail: `${error.message}; submit again when one of them has ended`,
+        extensions: { runningJobsMax: error.runningJobsMax },
+      },
       { cause: error },
     )
   }
@@ -164,6 +177,9 @@ const submitRoute = createRoute({
     ...problemResponses({
       400: 'Invalid JSON (`invalid-json`) or job spec (`invalid-job-spec`, with issues)',
       ...accessProblems,
+      429:
+        'The API key is over its request rate (`rate-limited`, Retry-After), or the tenant ' +
+        'runs as many jobs as its limit allows (`too-many-running-jobs`)',
       ...stateConflict,
     }),
   },
