@@ -74,6 +74,10 @@ const files = readdirSync(corpusDirectory)
 const corpusLength = files.reduce((sum, file) => sum + file.bytes.length, 0)
 const copies = Math.ceil(targetBytes / corpusLength)
 const uploadConcurrency = 32
+const objectPerCopy = process.env.MAPREDUCE_BENCH_OBJECTS === 'copies'
+// Joined with '\n': the same lines as the files (an extra blank line counts no word).
+const wholeText = files.map((file) => file.text).join('\n')
+const wholeCorpus = { name: 'corpus', text: wholeText, bytes: Buffer.from(wholeText) }
 const mapTasksPerThread = 4
 
 const pool = new WorkerPool({ rootDirectory: repositoryRoot, size: availableParallelism() })
@@ -120,12 +124,15 @@ async function runJob(spec: unknown): Promise<{ id: string; seconds: number; map
 }
 
 try {
-  // Input: `copies` × 500 distinct objects, one per corpus file and copy.
+  // Input: `copies` × 500 distinct objects, one per corpus file and copy (or, with
+  // MAPREDUCE_BENCH_OBJECTS=copies, one object per copy of the whole corpus, to compare).
   const uploads = Array.from({ length: copies }, (_, copy) =>
-    files.map((file) => ({
-      path: `brown/copy-${String(copy).padStart(3, '0')}/${file.name}`,
-      file,
-    })),
+    objectPerCopy
+      ? [{ path: `brown/copy-${pad3(copy)}.txt`, file: wholeCorpus }]
+      : files.map((file) => ({
+          path: `brown/copy-${pad3(copy)}/${file.name}`,
+          file,
+        })),
   ).flat()
   await mapConcurrently(uploads, uploadConcurrency, ({ path, file }) =>
     service.upload(tenant, path, file.bytes),
@@ -140,7 +147,7 @@ try {
   await mapConcurrently(smallFiles, uploadConcurrency, (file) =>
     service.upload(tenant, `small/${file.name}`, file.bytes),
   )
-  const inputBytes = corpusLength * copies
+  const inputBytes = uploads.reduce((sum, upload) => sum + upload.file.bytes.length, 0)
   const threads = pool.size
 
   // Warm the invocation threads (module loading) before measuring anything.
@@ -154,6 +161,7 @@ try {
 
   // A few map tasks per thread: enough to balance the threads, few enough that per-task
   // costs (plan, intermediate objects, completion) stay small against the counting.
+  const jobCpu = process.cpuUsage()
   const big = await runJob({
     job: 'word-count',
     input: { prefix: 'brown/' },
@@ -161,6 +169,8 @@ try {
     partitions: threads,
   })
 
+  const jobCpuSeconds = cpuSecondsSince(jobCpu)
+  const baselineCpu = process.cpuUsage()
   const baselineStarted = performance.now()
   const baseline = new Map<string, number>()
   for (let copy = 0; copy < copies; copy++) {
@@ -171,6 +181,7 @@ try {
     }
   }
   const baselineSeconds = (performance.now() - baselineStarted) / 1000
+  const baselineCpuSeconds = cpuSecondsSince(baselineCpu)
 
   const text = await new Response(await service.output(tenant, big.id)).text()
   const distributed = new Map<string, number>()
@@ -185,6 +196,8 @@ try {
   const view = await service.get(tenant, big.id)
   console.error(
     `[bench] ${uploads.length} objects, ${view.mapTasks} map + ${view.partitions} reduce tasks, ${threads} threads; ` +
+      `CPU (this process, all threads): job ${jobCpuSeconds.toFixed(2)} s over ${big.seconds.toFixed(2)} s, ` +
+      `baseline ${baselineCpuSeconds.toFixed(2)} s over ${baselineSeconds.toFixed(2)} s; ` +
       `${distributed.size} distinct words; cost estimate $${view.cost.totalUsd.toFixed(6)}; output under ${objectKeys.jobRoot(tenant, big.id)}output/`,
   )
   const tasks = view.mapTasks + view.partitions
@@ -227,6 +240,15 @@ async function mapConcurrently<T>(
     while (next < items.length) await run(items[next++]!)
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
+}
+
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start)
+  return (used.user + used.system) / 1e6
+}
+
+function pad3(value: number): string {
+  return String(value).padStart(3, '0')
 }
 
 function round(value: number): number {
