@@ -38,6 +38,21 @@ const untouchedSince = '#updatedAtMs < :idleBeforeMs'
 const expiredLongAgo = '#leaseUntilMs < :idleBeforeMs'
 const sameFence = '#fence = :fence'
 
+// The placeholders each pair of expressions uses, computed once per pair (there are four).
+const namesByExpressions = new Map<string, Record<string, string>>()
+
+function namesUsedBy(updateExpression: string, conditionExpression: string) {
+  const expressions = `${updateExpression}\n${conditionExpression}`
+  let used = namesByExpressions.get(expressions)
+  if (!used) {
+    used = Object.fromEntries(
+      Object.entries(names).filter(([placeholder]) => expressions.includes(placeholder)),
+    )
+    namesByExpressions.set(expressions, used)
+  }
+  return used
+}
+
 export function lockItemKey(key: LockKey): Item {
   return { pk: { S: `lock#${key.tenant}#${key.name}` }, sk: { S: 'lock' } }
 }
@@ -66,6 +81,8 @@ export class DynamoLockTable implements LockTable {
   ) {}
 
   acquire(key: LockKey, grant: GrantInput): Promise<LockWriteResult> {
+    // The new fence is the one value the caller can't know; UPDATED_NEW returns it with the
+    // other attributes this write set (not the key), all a LockRecord holds.
     return this.update({
       Key: lockItemKey(key),
       UpdateExpression:
@@ -84,6 +101,12 @@ export class DynamoLockTable implements LockTable {
   create(key: LockKey, grant: GrantInput & { fence: number }): Promise<LockWriteResult> {
     return this.update({
       Key: lockItemKey(key),
+      written: {
+        fence: grant.fence,
+        owner: grant.owner,
+        leaseUntilMs: grant.leaseUntilMs,
+        updatedAtMs: grant.nowMs,
+      },
       UpdateExpression:
         'SET #owner = :owner, #leaseUntilMs = :leaseUntilMs, #updatedAtMs = :nowMs, #fence = :fence',
       ConditionExpression: absent,
@@ -102,6 +125,12 @@ export class DynamoLockTable implements LockTable {
   ): Promise<LockWriteResult> {
     return this.update({
       Key: lockItemKey(key),
+      written: {
+        fence: input.fence,
+        owner: input.owner,
+        leaseUntilMs: input.leaseUntilMs,
+        updatedAtMs: input.nowMs,
+      },
       UpdateExpression: 'SET #leaseUntilMs = :leaseUntilMs, #updatedAtMs = :nowMs',
       ConditionExpression: heldBy,
       ExpressionAttributeValues: {
@@ -119,6 +148,7 @@ export class DynamoLockTable implements LockTable {
   ): Promise<LockWriteResult> {
     return this.update({
       Key: lockItemKey(key),
+      written: { fence: input.fence, updatedAtMs: input.nowMs },
       UpdateExpression: 'SET #updatedAtMs = :nowMs REMOVE #owner, #leaseUntilMs',
       ConditionExpression: heldBy,
       ExpressionAttributeValues: {
@@ -213,30 +243,32 @@ export class DynamoLockTable implements LockTable {
     throw new Error('fence floor changed between two cleanup attempts') // floors only grow
   }
 
+  /**
+   * One conditional UpdateItem. A successful write returns nothing when the caller already
+   * knows every value it wrote (`written`: the condition pinned the fence and owner), or
+   * the updated attributes otherwise; the response is parsed on the caller's CPU, and on
+   * DynamoDB Local a lock cycle is mostly client CPU. A failed condition always returns the
+   * whole item as it was (ALL_OLD), so the caller learns the holder without a read.
+   */
   private async update(input: {
     Key: Item
     UpdateExpression: string
     ConditionExpression: string
     ExpressionAttributeValues: Item
+    written?: LockRecord
   }): Promise<LockWriteResult> {
-    const used = Object.fromEntries(
-      Object.entries(names).filter(
-        ([placeholder]) =>
-          input.UpdateExpression.includes(placeholder) ||
-          input.ConditionExpression.includes(placeholder),
-      ),
-    )
+    const { written, ...write } = input
     try {
       const output = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          ...input,
-          ExpressionAttributeNames: used,
-          ReturnValues: 'ALL_NEW',
+          ...write,
+          ExpressionAttributeNames: namesUsedBy(input.UpdateExpression, input.ConditionExpression),
+          ReturnValues: written ? 'NONE' : 'UPDATED_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       )
-      const record = toRecord(output.Attributes)
+      const record = written ?? toRecord(output.Attributes)
       if (!record) throw new Error('UpdateItem returned no attributes')
       return { ok: true, record }
     } catch (error) {
