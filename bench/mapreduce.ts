@@ -11,6 +11,9 @@
 //   perTaskOverheadMs (threads × seconds − baselineSeconds) / tasks: thread time per task
 //                     beyond the counting itself (S3, SQS, DynamoDB, JSON, shuffle)
 //   smallJobSeconds   submit → SUCCEEDED of a 1 MB job on warm threads
+// The stderr line before it shows the CPU time this process (all threads: invocation
+// threads, fauxqs and pollers on the main thread, GC helpers) spent on the job and on the
+// baseline: on a shared machine, CPU ÷ seconds says how many cores the job actually got.
 // First: the local runtime's environment defaults, before anything loads the AWS SDK.
 import '@meridian/local/process-defaults'
 import { readdirSync, readFileSync } from 'node:fs'
