@@ -272,8 +272,12 @@ export class DynamoLockTable implements LockTable {
       if (!record) throw new Error('UpdateItem returned no attributes')
       return { ok: true, record }
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException)
-        return { ok: false, current: toRecord(error.Item) }
+      if (error instanceof ConditionalCheckFailedException) {
+        // The SDK retries throttles, 5xx and timeouts itself: a condition that failed on a
+        // later attempt may have failed on the first attempt's own write.
+        const resent = (error.$metadata.attempts ?? 1) > 1
+        return { ok: false, current: toRecord(error.Item), ...(resent && { resent }) }
+      }
       throw error
     }
   }

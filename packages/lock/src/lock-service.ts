@@ -94,8 +94,9 @@ export class LockService {
     if (!(waitMs >= 0 && waitMs <= lockLimits.waitMsMax))
       throw new RangeError(`waitMs out of range: ${waitMs}`)
     const deadlineMs = this.clock.nowMs() + waitMs
-    // After a transient error the write may have applied unseen; finding ourselves the
-    // holder then means that write won, and we adopt it instead of waiting on ourselves.
+    // After a transient error the write may have applied unseen (also when the SDK retried
+    // it and only the retry answered); finding ourselves the holder then means that write
+    // won, and we adopt it instead of waiting on ourselves.
     let ambiguous = false
     let lastHolder: LockRecord | undefined
     let lastError: unknown
@@ -113,7 +114,11 @@ export class LockService {
         if (result.ok)
           return this.lease(key, owner, result.record.fence, grant.leaseUntilMs, leaseMs)
         const current = result.current
-        if (current?.owner === owner && ambiguous && current.leaseUntilMs !== undefined)
+        if (
+          current?.owner === owner &&
+          (ambiguous || result.resent) &&
+          current.leaseUntilMs !== undefined
+        )
           return this.lease(key, owner, current.fence, current.leaseUntilMs, leaseMs)
         lastHolder = current
         lastError = undefined

@@ -20,7 +20,15 @@ export interface LockRecord {
 
 export type LockWriteResult =
   | { ok: true; record: LockRecord }
-  | { ok: false; current: LockRecord | undefined }
+  | {
+      ok: false
+      current: LockRecord | undefined
+      /**
+       * The write was sent more than once (the SDK retried it after a throttle, a 5xx or a
+       * timeout), so an earlier send may have applied it: `current` may be its own effect.
+       */
+      resent?: boolean
+    }
 
 export interface GrantInput {
   owner: string

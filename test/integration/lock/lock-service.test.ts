@@ -2,8 +2,10 @@
 // expiry, the release/renew race, fences that increase across release, expiry, takeover
 // and cleanup, holder info on failure, waiting, and withLock's background renewal.
 // Skewed clocks are clocks with an offset, so no test waits for a lease to run out.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import {
   type Clock,
+  DynamoLockTable,
   LockHeldError,
   LockLostError,
   LockNotHeldError,
@@ -12,7 +14,7 @@ import {
   systemClock,
 } from '@meridian/lock'
 import { describe, expect, it } from 'vitest'
-import { dynamoLockTable, uniqueTenant } from './support'
+import { coordinationTableName, dynamoLockTable, uniqueTenant } from './support'
 
 function offsetClock(offsetMs: number): Clock {
   return { nowMs: () => Date.now() + offsetMs, sleep: systemClock.sleep }
@@ -168,6 +170,37 @@ describe('lock service on DynamoDB Local', () => {
     const locks = service({ table: lossy })
     const lease = await locks.acquire(tenant, 'job', { leaseMs: 5_000, owner: 'a', waitMs: 1_000 })
     expect(lease).toMatchObject({ owner: 'a', fence: 1 })
+  })
+
+  it('adopts its own grant when the SDK resent an acquire whose first answer was lost', async () => {
+    const tenant = uniqueTenant()
+    const locks = service()
+    const first = await locks.acquire(tenant, 'job', { leaseMs: 5_000, owner: 'a' })
+    await locks.release(tenant, 'job', { owner: 'a', fence: first.fence })
+
+    // A client whose first answer is lost after DynamoDB applied the write: the SDK's own
+    // retry resends it, and the resent write's condition fails on that first write's grant.
+    const client = new DynamoDBClient({ region: process.env.AWS_REGION ?? 'us-east-1' })
+    let answersLost = 0
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const output = await next(args)
+        if (answersLost++ > 0) return output
+        throw Object.assign(new Error('answer lost after the write applied'), {
+          name: 'TimeoutError',
+          $metadata: {},
+        })
+      },
+      { step: 'deserialize', name: 'loseFirstAnswer' },
+    )
+    const resending = new DynamoLockTable(client, coordinationTableName())
+    const lease = await service({ table: resending }).acquire(tenant, 'job', {
+      leaseMs: 5_000,
+      owner: 'b',
+    })
+    expect(answersLost).toBe(2)
+    expect(lease).toMatchObject({ owner: 'b', fence: first.fence + 1 })
+    expect(await locks.inspect(tenant, 'job')).toMatchObject({ owner: 'b', fence: first.fence + 1 })
   })
 })
 
