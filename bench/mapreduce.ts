@@ -3,11 +3,15 @@
 // 5,500 objects), run through the local runtime's pieces (engines, SQS event source
 // emulation, invocation threads, the real functions/map-worker and reduce-worker
 // handlers), side by side with one Node.js process counting the same text with the same
-// tokenizer. The planner packs the many small objects into a few map tasks by byte budget.
+// tokenizer, reading the same objects from the same S3 with the plain SDK. The planner packs
+// the many small objects into a few map tasks by byte budget.
 // Prints one JSON line last:
 //   seconds           submit → SUCCEEDED of the 100 MB job (input read from S3 by the tasks)
-//   baselineSeconds   the single process counting the same bytes, already in memory
-//                     (the uploads are timed by neither)
+//   baselineSeconds   one process listing and reading the same objects from S3 (GetObject,
+//                     16 at a time, as the map tasks read) and counting them (the uploads
+//                     are timed by neither)
+//   baselineInMemorySeconds  the same count over text already in memory: the counting
+//                     alone, without the reads
 //   perTaskOverheadMs (threads × seconds − baselineSeconds) / tasks: thread time per task
 //                     beyond the counting itself (S3, SQS, DynamoDB, JSON, shuffle)
 //   smallJobSeconds   submit → SUCCEEDED of a 1 MB job on warm threads
@@ -20,6 +24,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { SQSClient } from '@aws-sdk/client-sqs'
 import { queueSubscriptions, stageConfig } from '@meridian/aws'
 import {
@@ -82,6 +87,7 @@ const objectPerCopy = process.env.MAPREDUCE_BENCH_OBJECTS === 'copies'
 const wholeText = files.map((file) => file.text).join('\n')
 const wholeCorpus = { name: 'corpus', text: wholeText, bytes: Buffer.from(wholeText) }
 const mapTasksPerThread = 4
+const baselineReadConcurrency = 16
 
 const pool = new WorkerPool({ rootDirectory: repositoryRoot, size: availableParallelism() })
 const sqs = new SQSClient({ region, useQueueUrlAsEndpoint: false })
@@ -175,16 +181,15 @@ try {
   const jobCpuSeconds = cpuSecondsSince(jobCpu)
   const baselineCpu = process.cpuUsage()
   const baselineStarted = performance.now()
-  const baseline = new Map<string, number>()
-  for (let copy = 0; copy < copies; copy++) {
-    for (const file of files) {
-      for (const line of file.text.split('\n')) {
-        forEachWord(line, (word) => baseline.set(word, (baseline.get(word) ?? 0) + 1))
-      }
-    }
-  }
+  const baseline = await countFromS3(`${objectKeys.tenantRoot(tenant)}brown/`)
   const baselineSeconds = (performance.now() - baselineStarted) / 1000
   const baselineCpuSeconds = cpuSecondsSince(baselineCpu)
+
+  const inMemoryStarted = performance.now()
+  const inMemory = new Map<string, number>()
+  for (const upload of uploads) countText(upload.file.text, inMemory)
+  const baselineInMemorySeconds = (performance.now() - inMemoryStarted) / 1000
+  if (inMemory.size !== baseline.size) throw new Error('the two baselines disagree')
 
   const text = await new Response(await service.output(tenant, big.id)).text()
   const distributed = new Map<string, number>()
@@ -212,6 +217,7 @@ try {
       seconds: round(big.seconds),
       baselineSeconds: round(baselineSeconds),
       ratio: round(baselineSeconds / big.seconds),
+      baselineInMemorySeconds: round(baselineInMemorySeconds),
       outputsMatch,
       perTaskOverheadMs: round(((threads * big.seconds - baselineSeconds) * 1000) / tasks),
       smallJobSeconds: round(small.seconds),
@@ -222,6 +228,37 @@ try {
   await pool.close()
   sqs.destroy()
   await engines.stop()
+}
+
+/** What one process does without Meridian: list the objects, read them, count their words. */
+async function countFromS3(prefix: string): Promise<Map<string, number>> {
+  const s3 = s3Client()
+  const keys: string[] = []
+  let continuationToken: string | undefined
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: resources.bucketName,
+        Prefix: prefix,
+        ContinuationToken: continuationToken,
+      }),
+    )
+    for (const object of page.Contents ?? []) keys.push(object.Key!)
+    continuationToken = page.NextContinuationToken
+  } while (continuationToken)
+  const counts = new Map<string, number>()
+  const decoder = new TextDecoder()
+  await mapConcurrently(keys, baselineReadConcurrency, async (key) => {
+    const object = await s3.send(new GetObjectCommand({ Bucket: resources.bucketName, Key: key }))
+    countText(decoder.decode(await object.Body!.transformToByteArray()), counts)
+  })
+  return counts
+}
+
+function countText(text: string, counts: Map<string, number>): void {
+  for (const line of text.split('\n')) {
+    forEachWord(line, (word) => counts.set(word, (counts.get(word) ?? 0) + 1))
+  }
 }
 
 async function loadMapReduce() {

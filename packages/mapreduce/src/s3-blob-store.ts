@@ -8,17 +8,17 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3'
 import type { BlobStore } from './ports'
-import { ObjectNotFound, SignedObjectReader } from './s3-signed-reader'
+import { S3ObjectReader, S3ReadError } from './s3-object-reader'
 
 export class S3BlobStore implements BlobStore {
-  // Reads (map input, intermediates) are many small GETs: see s3-signed-reader.ts.
-  private readonly reader: SignedObjectReader
+  // Reads are many small GETs (map inputs, intermediates): see s3-object-reader.ts.
+  private readonly reader: S3ObjectReader
 
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
   ) {
-    this.reader = new SignedObjectReader(client, bucket)
+    this.reader = new S3ObjectReader(client, bucket)
   }
 
   async put(key: string, body: string | Uint8Array, contentType?: string): Promise<void> {
@@ -27,18 +27,15 @@ export class S3BlobStore implements BlobStore {
     )
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
-    try {
-      return await this.reader.get(key)
-    } catch (error) {
-      if (error instanceof ObjectNotFound) return undefined
-      throw error
-    }
+  get(key: string): Promise<Uint8Array | undefined> {
+    return this.reader.get(key)
   }
 
   async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
     if (end <= start) return new Uint8Array()
-    return this.reader.get(key, { start, end })
+    const bytes = await this.reader.get(key, { start, end })
+    if (!bytes) throw new S3ReadError(404, key, 'the object does not exist')
+    return bytes
   }
 
   async *list(prefix: string): AsyncIterable<{ key: string; size: number }> {
