@@ -1,16 +1,18 @@
 import { defineConfig } from 'vitest/config'
+import { localProcessDefaults } from './packages/local/src/local-defaults'
 
 // Two projects: pure unit tests run with no engines; everything under test/integration,
 // test/chaos and test/e2e shares one DynamoDB Local + fauxqs started by the global setup.
-// The AWS SDK warns on Node 20 at every client; the repo supports Node 20+ on purpose.
-// Set here for the main process (global setup) and below for the test workers.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+// The local runtime's process defaults (no SDK Node-version warning; X-Ray in manual mode,
+// so loading the tracer installs no async hooks on every promise), set here for the main
+// process (global setup) and below for the test workers.
+for (const [name, value] of Object.entries(localProcessDefaults)) process.env[name] ??= value
 
 export default defineConfig({
   test: {
     // Request logs are for operators; tests keep warnings and errors only.
     env: {
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...localProcessDefaults,
       POWERTOOLS_LOG_LEVEL: 'WARN',
       POWERTOOLS_METRICS_DISABLED: 'true',
       // The API-wide tests send bursts through one key; the limiter has its own test.
