@@ -7,9 +7,11 @@
 // the many small objects into a few map tasks by byte budget.
 // Prints one JSON line last:
 //   seconds           submit → SUCCEEDED of the 100 MB job (input read from S3 by the tasks)
-//   baselineSeconds   one process listing and reading the same objects from S3 (GetObject,
-//                     16 at a time, as the map tasks read) and counting them (the uploads
-//                     are timed by neither)
+//   baselineSeconds   one process listing and reading the same objects from the same S3,
+//                     16 at a time, through the same reader the map tasks use, and counting
+//                     them: the like-for-like comparison (the uploads are timed by neither)
+//   baselineSdkSeconds    the same, reading each object with the SDK's GetObject, as a plain
+//                     script would
 //   baselineInMemorySeconds  the same count over text already in memory: the counting
 //                     alone, without the reads
 //   perTaskOverheadMs (threads × seconds − baselineSeconds) / tasks: thread time per task
@@ -54,6 +56,7 @@ const {
   isTerminal,
   JobService,
   objectKeys,
+  S3BlobStore,
 } = await loadMapReduce()
 const { dynamoClient, s3Client, sqsClient } = await import('@meridian/aws')
 // The bench process may have loaded SST's Resource before the environment existed (via
@@ -181,9 +184,15 @@ try {
   const jobCpuSeconds = cpuSecondsSince(jobCpu)
   const baselineCpu = process.cpuUsage()
   const baselineStarted = performance.now()
-  const baseline = await countFromS3(`${objectKeys.tenantRoot(tenant)}brown/`)
+  const inputPrefix = `${objectKeys.tenantRoot(tenant)}brown/`
+  const baseline = await countFromS3(inputPrefix, 'blob-store')
   const baselineSeconds = (performance.now() - baselineStarted) / 1000
   const baselineCpuSeconds = cpuSecondsSince(baselineCpu)
+
+  const sdkStarted = performance.now()
+  const sdkCounts = await countFromS3(inputPrefix, 'sdk')
+  const baselineSdkSeconds = (performance.now() - sdkStarted) / 1000
+  if (sdkCounts.size !== baseline.size) throw new Error('the S3 baselines disagree')
 
   const inMemoryStarted = performance.now()
   const inMemory = new Map<string, number>()
@@ -217,6 +226,7 @@ try {
       seconds: round(big.seconds),
       baselineSeconds: round(baselineSeconds),
       ratio: round(baselineSeconds / big.seconds),
+      baselineSdkSeconds: round(baselineSdkSeconds),
       baselineInMemorySeconds: round(baselineInMemorySeconds),
       outputsMatch,
       perTaskOverheadMs: round(((threads * big.seconds - baselineSeconds) * 1000) / tasks),
@@ -231,7 +241,10 @@ try {
 }
 
 /** What one process does without Meridian: list the objects, read them, count their words. */
-async function countFromS3(prefix: string): Promise<Map<string, number>> {
+async function countFromS3(
+  prefix: string,
+  reader: 'blob-store' | 'sdk',
+): Promise<Map<string, number>> {
   const s3 = s3Client()
   const keys: string[] = []
   let continuationToken: string | undefined
@@ -248,9 +261,14 @@ async function countFromS3(prefix: string): Promise<Map<string, number>> {
   } while (continuationToken)
   const counts = new Map<string, number>()
   const decoder = new TextDecoder()
-  await mapConcurrently(keys, baselineReadConcurrency, async (key) => {
+  const blobs = new S3BlobStore(s3, resources.bucketName)
+  const read = async (key: string) => {
+    if (reader === 'blob-store') return blobs.get(key)
     const object = await s3.send(new GetObjectCommand({ Bucket: resources.bucketName, Key: key }))
-    countText(decoder.decode(await object.Body!.transformToByteArray()), counts)
+    return object.Body!.transformToByteArray()
+  }
+  await mapConcurrently(keys, baselineReadConcurrency, async (key) => {
+    countText(decoder.decode(await read(key)), counts)
   })
   return counts
 }
