@@ -26,7 +26,7 @@ import {
   lockLimits,
   waitDelayMs,
 } from './lease'
-import type { LockKey, LockRecord, LockTable, LockWriteResult } from './lock-table'
+import type { GrantInput, LockKey, LockRecord, LockTable, LockWriteResult } from './lock-table'
 import { isTransientError } from './transient'
 import { type WithLockOptions, withLock } from './with-lock'
 
@@ -95,9 +95,10 @@ export class LockService {
       throw new RangeError(`waitMs out of range: ${waitMs}`)
     const deadlineMs = this.clock.nowMs() + waitMs
     // After a transient error the write may have applied unseen (also when the SDK retried
-    // it and only the retry answered); finding ourselves the holder then means that write
-    // won, and we adopt it instead of waiting on ourselves.
-    let ambiguous = false
+    // it and only the retry answered). Finding the lock held with exactly a grant we sent
+    // (owner, lease end and write time) means that write won, and we adopt it instead of
+    // waiting on ourselves; the same owner name with any other grant is someone else's lease.
+    const unconfirmedGrants: GrantInput[] = []
     let lastHolder: LockRecord | undefined
     let lastError: unknown
     for (let attempt = 1; attempt <= this.acquireAttemptsMax; attempt++) {
@@ -114,19 +115,16 @@ export class LockService {
         if (result.ok)
           return this.lease(key, owner, result.record.fence, grant.leaseUntilMs, leaseMs)
         const current = result.current
-        if (
-          current?.owner === owner &&
-          (ambiguous || result.resent) &&
-          current.leaseUntilMs !== undefined
-        )
-          return this.lease(key, owner, current.fence, current.leaseUntilMs, leaseMs)
+        const candidates = result.resent ? [...unconfirmedGrants, grant] : unconfirmedGrants
+        if (current && candidates.some((sent) => isGrantOf(current, sent)))
+          return this.lease(key, owner, current.fence, current.leaseUntilMs!, leaseMs)
         lastHolder = current
         lastError = undefined
         // Free (or expired on our clock) but our write lost a race: try again at once.
         if (!isHeld(current, this.clock.nowMs(), this.clockSkewMarginMs)) continue
       } catch (error) {
         if (!isTransientError(error)) throw error
-        ambiguous = true
+        unconfirmedGrants.push(grant)
         lastError = error
       }
       const afterMs = this.clock.nowMs()
@@ -245,5 +243,14 @@ function isHeld(record: LockRecord | undefined, nowMs: number, marginMs: number)
     record?.owner !== undefined &&
     record.leaseUntilMs !== undefined &&
     !leaseExpired(record.leaseUntilMs, nowMs, marginMs)
+  )
+}
+
+/** The lock record is exactly what `grant` wrote: that write applied (owner names may repeat). */
+function isGrantOf(record: LockRecord, grant: GrantInput): boolean {
+  return (
+    record.owner === grant.owner &&
+    record.leaseUntilMs === grant.leaseUntilMs &&
+    record.updatedAtMs === grant.nowMs
   )
 }

@@ -202,6 +202,34 @@ describe('lock service on DynamoDB Local', () => {
     expect(lease).toMatchObject({ owner: 'b', fence: first.fence + 1 })
     expect(await locks.inspect(tenant, 'job')).toMatchObject({ owner: 'b', fence: first.fence + 1 })
   })
+
+  it('never adopts a lease of the same owner name that its own write did not make', async () => {
+    const tenant = uniqueTenant()
+    const locks = service()
+    // Another process holds the lock under the same owner name.
+    const held = await locks.acquire(tenant, 'job', { leaseMs: 5_000, owner: 'worker-7' })
+
+    // This client's first send is throttled before it reaches DynamoDB; the SDK resends it,
+    // and the resent write's condition fails on the other process's live lease.
+    const client = new DynamoDBClient({ region: process.env.AWS_REGION ?? 'us-east-1' })
+    let throttled = 0
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        if (throttled++ > 0) return next(args)
+        throw Object.assign(new Error('throttled'), {
+          name: 'ThrottlingException',
+          $metadata: { httpStatusCode: 400 },
+        })
+      },
+      { step: 'deserialize', name: 'throttleFirstSend' },
+    )
+    const error = await service({ table: new DynamoLockTable(client, coordinationTableName()) })
+      .acquire(tenant, 'job', { leaseMs: 5_000, owner: 'worker-7' })
+      .catch((caught: unknown) => caught)
+    expect(throttled).toBeGreaterThanOrEqual(2)
+    expect(error).toBeInstanceOf(LockHeldError)
+    expect(error).toMatchObject({ holder: 'worker-7', fence: held.fence })
+  })
 })
 
 describe('withLock on DynamoDB Local', () => {
