@@ -16,7 +16,7 @@
  *   }
  *
  * Path parameters go into the URL as given (hono/client doesn't encode them): pass keys and
- * object paths through `pathParameter`, which percent-encodes everything but `/`.
+ * object paths through `pathParameter`, which percent-encodes them whole.
  * KV values are raw bytes: pass them as `init: { body }` (and their type as the `content-type`
  * header argument; headers in `init` would replace the API key).
  */
@@ -50,9 +50,13 @@ export function meridianClient(baseUrl: string, options: MeridianClientOptions) 
 export type MeridianClient = ReturnType<typeof meridianClient>
 
 /**
- * A KV key or an object path as a path parameter: percent-encoded as UTF-8 except `/`, which
- * the API reads as part of the parameter (the routes span segments).
+ * A KV key or an object path as one path parameter: percent-encoded as UTF-8, `/` included
+ * (the API decodes %2F back), so `.` and `..` segments inside it can't be resolved away by
+ * URL parsing and address another key. A value that is exactly `.` or `..` has no URL form.
  */
 export function pathParameter(value: string): string {
-  return value.split('/').map(encodeURIComponent).join('/')
+  if (value === '.' || value === '..') {
+    throw new RangeError(`${value} can't be a path parameter: URL parsing removes it`)
+  }
+  return encodeURIComponent(value)
 }
