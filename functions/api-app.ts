@@ -61,7 +61,7 @@ export const app = createApp({
     ),
   },
   locks: new LockService({ table: new DynamoLockTable(dynamoClient(), coordinationTableName) }),
-  jobs: mapReduceService(),
+  jobs: mapReduceService(undefined, { limitRunningJobs: true }),
   transactions,
   kv,
 })

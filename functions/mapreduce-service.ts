@@ -17,12 +17,20 @@ import {
   type TaskHooks,
 } from '@meridian/mapreduce'
 
-/** Jobs one tenant may run at once, whether submitted over HTTP or started by an event. */
+/** Jobs one tenant may submit over the API to run at once (an integer ≥ 1; JobService checks). */
 export const runningJobsPerTenantMax = Number(
-  process.env.MERIDIAN_RUNNING_JOBS_PER_TENANT_MAX ?? 10,
+  process.env.MERIDIAN_RUNNING_JOBS_PER_TENANT_MAX || 10,
 )
 
-export function mapReduceService(hooks?: TaskHooks): JobService {
+/**
+ * The job service on the AWS adapters. `limitRunningJobs` is for the API only: a client can
+ * retry a 429, but a job started by an S3 upload or a schedule that were refused would be
+ * lost (Lambda retries an S3 notification twice, then drops it), so those are not limited.
+ */
+export function mapReduceService(
+  hooks?: TaskHooks,
+  options: { limitRunningJobs?: boolean } = {},
+): JobService {
   const tableName = linkedName(coordinationTable.resource)
   return new JobService(
     awsMapReduceDependencies({
@@ -35,11 +43,13 @@ export function mapReduceService(hooks?: TaskHooks): JobService {
       reduceQueueUrl: linkedUrl(reduceQueue.resource),
       ...(hooks && { hooks }),
     }),
-    {
-      runningJobLimit: {
-        slots: new DynamoDbJobSlotStore(dynamoClient(), tableName),
-        runningJobsPerTenantMax,
-      },
-    },
+    options.limitRunningJobs
+      ? {
+          runningJobLimit: {
+            slots: new DynamoDbJobSlotStore(dynamoClient(), tableName),
+            runningJobsPerTenantMax,
+          },
+        }
+      : {},
   )
 }

@@ -72,6 +72,7 @@ export { type InputObject, type MapTaskPlan, planMapTasks, type Segment } from '
 export type { BlobStore, JobStore, TaskQueue } from './ports'
 export {
   claimRunningJobSlot,
+  type HeldSlot,
   type JobSlotStore,
   type RunningJobLimit,
   type SlotClaim,

@@ -26,7 +26,7 @@ import {
   planMapTasks,
   splitBytesMin,
 } from './planner'
-import { claimRunningJobSlot, type RunningJobLimit } from './running-job-limit'
+import { claimRunningJobSlot, type HeldSlot, type RunningJobLimit } from './running-job-limit'
 import { launchStage, type MapReduceDependencies, runTask, type TaskOutcome } from './task-runner'
 
 export const recordsMax = 100_000
@@ -116,7 +116,12 @@ export class JobService {
   constructor(
     private readonly dependencies: MapReduceDependencies,
     private readonly options: JobServiceOptions = {},
-  ) {}
+  ) {
+    const max = options.runningJobLimit?.runningJobsPerTenantMax
+    if (max !== undefined && !(Number.isInteger(max) && max >= 1)) {
+      throw new RangeError(`runningJobsPerTenantMax must be an integer ≥ 1, not ${max}`)
+    }
+  }
 
   private now(): number {
     return (this.dependencies.clock ?? Date.now)()
@@ -166,7 +171,7 @@ export class JobService {
       }
     } catch (error) {
       // The job will not exist: give its slot back now rather than after the creation grace.
-      if (limit && slot !== undefined) await limit.slots.release(tenant, slot, jobId)
+      await this.releaseClaimed(tenant, jobId, slot)
       throw error
     }
     await blobs.put(objectKeys.plan(tenant, jobId), JSON.stringify({ tasks }), 'application/json')
@@ -198,11 +203,30 @@ export class JobService {
     try {
       await this.dependencies.jobs.create(job)
     } catch (error) {
-      if (error instanceof JobExistsError) return toView(error.current)
+      if (error instanceof JobExistsError) {
+        await this.releaseDuplicateClaim(tenant, jobId, slot)
+        return toView(error.current)
+      }
       throw error
     }
     await launchStage(this.dependencies, job)
     return toView(job)
+  }
+
+  private async releaseClaimed(tenant: string, jobId: string, slot: HeldSlot | undefined) {
+    const limit = this.options.runningJobLimit
+    if (limit && slot?.claimedNow) await limit.slots.release(tenant, slot.index, jobId)
+  }
+
+  /**
+   * A concurrent submit of the same id created the job first. If both claimed a slot, the
+   * job holds two: give ours back. If it runs on the slot we claimed, keep it.
+   */
+  private async releaseDuplicateClaim(tenant: string, jobId: string, slot: HeldSlot | undefined) {
+    const limit = this.options.runningJobLimit
+    if (!limit || !slot?.claimedNow) return
+    const claims = (await limit.slots.list(tenant)).filter((claim) => claim.jobId === jobId)
+    if (claims.length > 1) await limit.slots.release(tenant, slot.index, jobId)
   }
 
   async get(tenant: string, jobId: string): Promise<JobView> {

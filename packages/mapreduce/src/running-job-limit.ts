@@ -13,7 +13,9 @@
 //                                              claim whose job never appeared within the
 //                                              creation grace: a submit that crashed) is
 //                                              taken if still held by that job
-//   none                                    -> TooManyRunningJobsError
+//   none, and no slot names this job now    -> TooManyRunningJobsError
+// A submit that lost a slot to a concurrent submit of the same job id shares that slot; the
+// one that created the job keeps its slot, a second slot claimed for it is given back.
 import { TooManyRunningJobsError } from './errors'
 import { isTerminal } from './job-model'
 import type { JobStore } from './ports'
@@ -35,6 +37,7 @@ export interface JobSlotStore {
 
 export interface RunningJobLimit {
   slots: JobSlotStore
+  /** An integer ≥ 1 (asserted by JobService). */
   runningJobsPerTenantMax: number
   /**
    * A claim whose job doesn't exist yet is a submit still planning its input, until this
@@ -46,23 +49,33 @@ export interface RunningJobLimit {
 /** Longer than any submit takes to plan its input and create the job (an API request). */
 export const slotCreationGraceMsDefault = 120_000
 
-/** Claims a slot for `jobId` and returns its index; TooManyRunningJobsError when none is free. */
+/**
+ * The slot a submit holds. `claimedNow` is false when a concurrent submit of the same job id
+ * had claimed it: only the submit that claimed a slot may give it back.
+ */
+export interface HeldSlot {
+  index: number
+  claimedNow: boolean
+}
+
+/** Claims a slot for `jobId`; TooManyRunningJobsError when none is free. */
 export async function claimRunningJobSlot(
   limit: RunningJobLimit,
   jobs: Pick<JobStore, 'get'>,
   tenant: string,
   jobId: string,
   nowMs: number,
-): Promise<number> {
+): Promise<HeldSlot> {
   const max = limit.runningJobsPerTenantMax
   const held = await limit.slots.list(tenant)
   const mine = held.find((claim) => claim.jobId === jobId)
-  if (mine) return mine.index
+  if (mine) return { index: mine.index, claimedNow: false }
 
   const heldIndexes = new Set(held.map((claim) => claim.index))
   for (let index = 0; index < max; index++) {
     if (heldIndexes.has(index)) continue
-    if (await limit.slots.claim(tenant, { index, jobId, claimedAtMs: nowMs })) return index
+    if (await limit.slots.claim(tenant, { index, jobId, claimedAtMs: nowMs }))
+      return { index, claimedNow: true }
   }
 
   const candidates = held.filter((claim) => claim.index < max)
@@ -77,7 +90,10 @@ export async function claimRunningJobSlot(
       { index: claim.index, jobId, claimedAtMs: nowMs },
       claim.jobId,
     )
-    if (taken) return claim.index
+    if (taken) return { index: claim.index, claimedNow: true }
   }
+  // The slots we lost may have gone to a concurrent submit of this same job.
+  const mineNow = (await limit.slots.list(tenant)).find((claim) => claim.jobId === jobId)
+  if (mineNow) return { index: mineNow.index, claimedNow: false }
   throw new TooManyRunningJobsError(tenant, max)
 }

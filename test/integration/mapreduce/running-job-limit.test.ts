@@ -94,6 +94,22 @@ describe("a tenant's running jobs are limited", () => {
     ])
   })
 
+  it('keeps one slot for a job submitted twice at once (a redelivered event, a retry)', async () => {
+    const tenant = uniqueTenant('limit')
+    const service = limitedService(3)
+    const views = await Promise.all(
+      Array.from({ length: 4 }, () => service.submit(tenant, spec, { jobId: 'twice' })),
+    )
+    expect(new Set(views.map((view) => view.id))).toEqual(new Set(['twice']))
+    expect((await slots.list(tenant)).map((claim) => claim.jobId)).toEqual(['twice'])
+  })
+
+  it('refuses a limit that is not an integer of at least 1', () => {
+    for (const runningJobsMax of [0, Number.NaN, 2.5]) {
+      expect(() => limitedService(runningJobsMax)).toThrow(RangeError)
+    }
+  })
+
   it('takes the slot of a submit that crashed before creating its job, after the grace', async () => {
     const tenant = uniqueTenant('limit')
     const startedAtMs = Date.now()
@@ -132,6 +148,7 @@ describe("a tenant's running jobs are limited", () => {
       body: JSON.stringify(spec),
     })
     expect(response.status).toBe(429)
+    expect(response.headers.get('retry-after')).toBe('30')
     const problem = await expectProblem(response)
     expect(problem).toMatchObject({
       type: 'urn:meridian:problem:too-many-running-jobs',

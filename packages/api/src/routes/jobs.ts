@@ -87,6 +87,8 @@ function toProblem(error: unknown): never {
         status: 429,
         detail: `${error.message}; submit again when one of them has ended`,
         extensions: { runningJobsMax: error.runningJobsMax },
+        // A hint for generic 429 handling: jobs take minutes, not milliseconds.
+        headers: { 'retry-after': '30' },
       },
       { cause: error },
     )
