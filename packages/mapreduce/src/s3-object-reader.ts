@@ -5,7 +5,9 @@
 // ~28 s of CPU through `send`, ~18 s this way). This reader uses the same client's own parts
 // and skips only the stack: its endpoint rules (evaluated once per bucket), credentials
 // provider, SigV4 signer (@smithy/signature-v4) and HTTP handler (its keep-alive agent and
-// timeouts). Writes, listings and streamed reads stay on `client.send`.
+// timeouts). Writes, listings and streamed reads stay on `client.send`. What the stack would
+// add and this doesn't: redirects to another region (our buckets are in the client's region),
+// S3 Express and SigV4a signing (not used for the data bucket), clock-skew correction.
 import type { S3Client } from '@aws-sdk/client-s3'
 import { SignatureV4, type SignatureV4CryptoInit, type SignatureV4Init } from '@smithy/signature-v4'
 
@@ -76,7 +78,11 @@ export class S3ObjectReader {
     key: string,
     range: { start: number; end: number } | undefined,
   ): Promise<Uint8Array | undefined> {
-    this.endpoint ??= this.resolveEndpoint()
+    // A failed resolution is not kept: the next GET tries again.
+    this.endpoint ??= this.resolveEndpoint().catch((error: unknown) => {
+      this.endpoint = undefined
+      throw error
+    })
     const endpoint = await this.endpoint
     const path = `${endpoint.basePath}/${encodeKeyPath(key)}`
     const host = endpoint.port ? `${endpoint.hostname}:${endpoint.port}` : endpoint.hostname
@@ -96,7 +102,10 @@ export class S3ObjectReader {
     const { response } = await this.client.config.requestHandler.handle(request as never, {})
     const body = await readAll(response.body as AsyncIterable<Uint8Array> | undefined)
     if (response.statusCode === 200 || response.statusCode === 206) return body
-    if (response.statusCode === 404) return undefined
+    // A missing key is an answer; a missing bucket (also a 404) is a failure.
+    if (response.statusCode === 404 && !errorCodeOf(body).startsWith('NoSuchBucket')) {
+      return undefined
+    }
     throw new S3ReadError(
       response.statusCode,
       key,
@@ -125,14 +134,28 @@ export class S3ObjectReader {
       {},
     )
     const url = new URL(resolved.url.href)
+    // The endpoint rules may name another signing region (access points, for one).
+    const authScheme = (
+      resolved.properties?.authSchemes as { signingRegion?: string }[] | undefined
+    )?.[0]
+    const signingRegion = authScheme?.signingRegion ?? region
     return {
       protocol: url.protocol,
       hostname: url.hostname,
       ...(url.port && { port: Number(url.port) }),
       basePath: url.pathname.replace(/\/$/, ''),
-      signer: s3Signer({ region, credentials: config.credentials, sha256: config.sha256 }),
+      signer: s3Signer({
+        region: signingRegion,
+        credentials: config.credentials,
+        sha256: config.sha256,
+      }),
     }
   }
+}
+
+/** The `<Code>` of an S3 XML error body, or '' when there is none. */
+function errorCodeOf(body: Uint8Array): string {
+  return /<Code>([^<]*)<\/Code>/.exec(Buffer.from(body).toString('utf8'))?.[1] ?? ''
 }
 
 async function readAll(body: AsyncIterable<Uint8Array> | undefined): Promise<Uint8Array> {

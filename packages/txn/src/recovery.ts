@@ -195,15 +195,17 @@ export async function sweep(
   })
   const result: SweepResult = { visited: due.length, cleared: 0, inProgress: 0, failed: 0 }
   for (const record of due) {
+    let finished: Awaited<ReturnType<typeof finishTransaction>>
     try {
-      const finished = await finishTransaction(ports, record, options)
-      if (finished.cleared) result.cleared++
-      if (!isFinal(finished.record.state)) result.inProgress++
-      observer.visited?.(finished.record, finished.cleared)
+      finished = await finishTransaction(ports, record, options)
     } catch (error) {
       result.failed++
       observer.failed?.(error, record)
+      continue
     }
+    if (finished.cleared) result.cleared++
+    if (!isFinal(finished.record.state)) result.inProgress++
+    observer.visited?.(finished.record, finished.cleared)
   }
   return result
 }
