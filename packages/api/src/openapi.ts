@@ -37,7 +37,11 @@ export const problemResponses = <const Descriptions extends Record<number, strin
       { description, content: { 'application/problem+json': { schema: problemSchema } } },
     ]),
   ) as {
-    [Status in keyof Descriptions]: {
+    // Keys that came through an object spread are numeric strings ("401"); a route's typed
+    // responses only count number keys, so each becomes its number again.
+    [Status in keyof Descriptions as Status extends `${infer Code extends number}`
+      ? Code
+      : Status]: {
       description: string
       content: { 'application/problem+json': { schema: typeof problemSchema } }
     }

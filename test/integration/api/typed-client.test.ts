@@ -112,6 +112,12 @@ describe('the typed client', () => {
       leaseUntilMs: number
     }>()
 
+    // The middleware's answers are typed too: an oversized body, an internal error.
+    const answer = acquired as Awaited<ReturnType<typeof lock.acquire.$post>>
+    if (answer.status === 413 || answer.status === 500) {
+      expectTypeOf((await answer.json()).type).toEqualTypeOf<string>()
+    }
+
     const contender = await lock.acquire.$post({
       param: { name },
       json: { owner: 'worker-b', leaseMs: 5_000, waitMs: 0 },

@@ -6,6 +6,7 @@ import { type ApiKeyRecord, generateApiKey, scopes } from '../auth/api-keys'
 import type { Authenticator } from '../auth/authenticator'
 import { openApiRouter, problemResponses } from '../openapi'
 import { ProblemError } from '../problem'
+import { accessProblems, bodyProblems } from './route-declarations'
 
 const tenantSchema = z
   .string()
@@ -58,7 +59,7 @@ const createKey = createRoute({
       description: 'Created',
       content: { 'application/json': { schema: keySummary.extend({ key: z.string() }) } },
     },
-    ...problemResponses({ 400: 'Invalid request', 401: 'No valid key', 403: 'Missing scope' }),
+    ...problemResponses({ 400: 'Invalid request', ...accessProblems, ...bodyProblems }),
   },
 })
 
@@ -73,7 +74,7 @@ const listKeys = createRoute({
       description: 'The keys',
       content: { 'application/json': { schema: z.object({ keys: z.array(keySummary) }) } },
     },
-    ...problemResponses({ 400: 'Invalid request', 401: 'No valid key', 403: 'Missing scope' }),
+    ...problemResponses({ 400: 'Invalid request', ...accessProblems }),
   },
 })
 
@@ -85,12 +86,7 @@ const revokeKey = createRoute({
   request: { params: z.object({ id: z.string().regex(/^[0-9a-f]{16}$/) }) },
   responses: {
     204: { description: 'Revoked' },
-    ...problemResponses({
-      400: 'Invalid request',
-      401: 'No valid key',
-      403: 'Missing scope',
-      404: 'No such key',
-    }),
+    ...problemResponses({ 400: 'Invalid request', ...accessProblems, 404: 'No such key' }),
   },
 })
 

@@ -24,6 +24,7 @@ import { ProblemError } from '../problem'
 import {
   accessProblems,
   apiKeySecurity,
+  bodyProblems,
   jsonBodyDocumentation,
   problemResponses,
   readJsonBody,
@@ -179,6 +180,7 @@ const submitRoute = createRoute({
     ...problemResponses({
       400: 'Invalid JSON (`invalid-json`) or job spec (`invalid-job-spec`, with issues)',
       ...accessProblems,
+      ...bodyProblems,
       429:
         'The API key is over its request rate (`rate-limited`, Retry-After), or the tenant ' +
         'runs as many jobs as its limit allows (`too-many-running-jobs`)',

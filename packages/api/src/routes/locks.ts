@@ -21,6 +21,7 @@ import { ProblemError } from '../problem'
 import {
   accessProblems,
   apiKeySecurity,
+  bodyProblems,
   jsonBodyDocumentation,
   problemResponses,
   readJsonBody,
@@ -176,6 +177,7 @@ const badInput = {
   400: 'Invalid lock name (`invalid-lock-name`), body (`invalid-lock-request`) or JSON (`invalid-json`)',
 }
 const tableBusy = { 503: 'The lock table is busy (`lock-table-unavailable`)' }
+const writeProblems = { ...accessProblems, ...bodyProblems }
 
 const acquireRoute = createRoute({
   method: 'post',
@@ -190,7 +192,7 @@ const acquireRoute = createRoute({
     ...leaseResponse('The lease, with the fence to pass to the KV store as Meridian-Fence'),
     ...problemResponses({
       ...badInput,
-      ...accessProblems,
+      ...writeProblems,
       409: 'Someone else holds the lock (`lock-held`, with owner, fence and leaseUntilMs)',
       ...tableBusy,
     }),
@@ -213,7 +215,7 @@ const renewRoute = createRoute({
   },
   responses: {
     ...leaseResponse('The renewed lease'),
-    ...problemResponses({ ...badInput, ...accessProblems, ...notHeld, ...tableBusy }),
+    ...problemResponses({ ...badInput, ...writeProblems, ...notHeld, ...tableBusy }),
   },
 })
 
@@ -239,7 +241,7 @@ const releaseRoute = createRoute({
         },
       },
     },
-    ...problemResponses({ ...badInput, ...accessProblems, ...notHeld, ...tableBusy }),
+    ...problemResponses({ ...badInput, ...writeProblems, ...notHeld, ...tableBusy }),
   },
 })
 

@@ -11,6 +11,7 @@ import { etagOf, keyParameter, keyParams, storeProblem } from './kv'
 import {
   accessProblems,
   apiKeySecurity,
+  bodyProblems,
   jsonBodyDocumentation,
   problemResponses,
   readJsonBody,
@@ -83,6 +84,7 @@ const replaceRingRoute = createRoute({
     ...problemResponses({
       400: 'Invalid If-Match (`invalid-if-match`), JSON (`invalid-json`) or ring (`invalid-ring-config`)',
       ...accessProblems,
+      ...bodyProblems,
       412: 'The ring changed since that ETag (`ring-version-mismatch`)',
       428: 'If-Match is missing (`precondition-required`)',
       ...ringUnavailable,

@@ -22,6 +22,12 @@ export const accessProblems = {
   401: 'No valid API key',
   403: 'The API key lacks the scope this route needs',
   429: 'The API key is over its request rate (Retry-After says when to retry)',
+  500: 'An unexpected error (`internal`): its details are logged, never answered',
+} as const
+
+/** The body-limit middleware's answer on routes that take a JSON body. */
+export const bodyProblems = {
+  413: 'The body is over 1 MiB (`payload-too-large`)',
 } as const
 
 export { problemResponses }

@@ -24,6 +24,7 @@ import { ProblemError } from '../problem'
 import {
   accessProblems,
   apiKeySecurity,
+  bodyProblems,
   jsonBodyDocumentation,
   problemResponses,
   readJsonBody,
@@ -268,6 +269,7 @@ const executeRoute = createRoute({
         '`too-many-operations`, `duplicate-key`, `invalid-key`, …) or operation ' +
         '(`unknown-operation`, `invalid-operation`, with operationIndex)',
       ...accessProblems,
+      ...bodyProblems,
       409:
         'Aborted (`transaction-aborted`, with a reason per operation) or the same id is still ' +
         'running (`transaction-in-progress`, with Retry-After)',
