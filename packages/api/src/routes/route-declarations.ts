@@ -49,6 +49,8 @@ export interface JsonRequestBody<S extends z.ZodType> {
  * zod-openapi only installs a body validator for a zod schema, so handing it the JSON Schema
  * documents the body and leaves validation to the route; the declared type keeps the zod
  * schema so the route's input type (and the client's) is the body the route accepts.
+ * Consequence: on such a route `c.req.valid('json')` type-checks but is undefined at run
+ * time. Read the body with readJsonBody and the schema's safeParse, as every route here does.
  */
 export function jsonBodyDocumentation<S extends z.ZodType>(
   schema: S,
