@@ -11,6 +11,7 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { ownershipShares, Ring, type RingConfig, type RingNode } from '@meridian/ring'
+import { seededUint32 } from '@meridian/seeded-random'
 import ConsistentHash from 'consistent-hash'
 import HashRing from 'hashring'
 
@@ -34,19 +35,8 @@ const keySeed = 0x6d657269
 const regions = ['us-east-1', 'eu-west-1', 'ap-southeast-2']
 const zones = ['a', 'b', 'c']
 
-/** mulberry32: a small seeded PRNG, so every run hashes the same keys. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let value = Math.imul(state ^ (state >>> 15), state | 1)
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61)
-    return (value ^ (value >>> 14)) >>> 0
-  }
-}
-
 function makeKeys(count: number): string[] {
-  const random = seededRandom(keySeed)
+  const random = seededUint32(keySeed)
   const keys = new Array<string>(count)
   for (let index = 0; index < count; index++) keys[index] = `user:${random() % 10_000_000}`
   return keys

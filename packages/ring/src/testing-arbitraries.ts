@@ -3,6 +3,7 @@
  * regions, zones and weights, and ring parameters small enough to build hundreds of rings in a
  * test run (properties other than balance do not depend on the vnode count).
  */
+import { seededUint32 } from '@meridian/seeded-random'
 import fc from 'fast-check'
 import type { RingConfig, RingNodeConfig } from './config.ts'
 
@@ -61,13 +62,6 @@ export const keyArbitrary: fc.Arbitrary<string> = fc.oneof(
 
 /** Deterministic pseudo-random keys for checks over many keys (mulberry32). */
 export function sampleKeys(count: number, seed: number): string[] {
-  let state = seed >>> 0
-  const keys: string[] = []
-  for (let index = 0; index < count; index++) {
-    state = (state + 0x6d2b79f5) | 0
-    let value = Math.imul(state ^ (state >>> 15), state | 1)
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61)
-    keys.push(`key:${(value ^ (value >>> 14)) >>> 0}`)
-  }
-  return keys
+  const next = seededUint32(seed)
+  return Array.from({ length: count }, () => `key:${next()}`)
 }

@@ -2,6 +2,8 @@
 // transfers in 2PC and 3PC whose coordinators crash after random writes, readers resolving
 // intents meanwhile, then the sweeper. The checker asserts: total conserved, no negative
 // balance, every transfer applied exactly once (ledger), no intent left, every record final.
+
+import { seededRandom } from '@meridian/seeded-random'
 import {
   type Clock,
   CoordinatorCrashError,
@@ -19,17 +21,6 @@ import {
   type Transfer,
 } from '../../../packages/txn/src/simulation/bank'
 import { dynamoPorts, unique } from '../../integration/txn/support'
-
-/** A seeded generator (mulberry32), so a failing run can be replayed from its seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let mixed = Math.imul(state ^ (state >>> 15), 1 | state)
-    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Transfers run in waves this wide: concurrent enough to contend, not so wide that every one aborts. */
 const transfersPerWave = 8

@@ -2,6 +2,7 @@
 // engines: on a seeded synthetic data set it must reach the least-squares solution
 // (normal equations, solved in this process) within 1e-6 per weight.
 import type { LinearRegressionModel } from '@meridian/mapreduce'
+import { seededRandom } from '@meridian/seeded-random'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { type Harness, readOutput, startHarness } from './harness'
 
@@ -12,18 +13,6 @@ beforeAll(async () => {
   harness = await startHarness({ fault: 'none' })
 })
 afterAll(() => harness.stop())
-
-/** Mulberry32: a small seeded generator, so the data set is the same on every run. */
-function seeded(seed: number) {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function leastSquares(rows: number[][], targets: number[]): number[] {
   const width = rows[0]!.length
@@ -47,7 +36,7 @@ function leastSquares(rows: number[][], targets: number[]): number[] {
 }
 
 it('reaches the least-squares solution of a seeded synthetic data set within 1e-6', async () => {
-  const random = seeded(7)
+  const random = seededRandom(7)
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
   const truth = [2, -3, 0.5]
   const rows: number[][] = []

@@ -3,20 +3,10 @@
 // in a random order (each one a pending operation that may be throttled, applied with its
 // answer lost, or delayed behind timers), client crashes, and a fenced register as the
 // protected resource. Same seed, same run: a failure replays exactly.
+import { seededRandom } from '@meridian/seeded-random'
 import type { Clock } from '../clock'
 import type { LockKey, LockRecord, LockTable, LockWriteResult } from '../lock-table'
 import { MemoryLockTable } from '../memory-lock-table'
-
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 export interface Faults {
   throttleRate: number

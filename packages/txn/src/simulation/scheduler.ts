@@ -1,19 +1,8 @@
 // A seeded scheduler for deterministic simulation: every port call parks until the
 // scheduler picks it, in an order drawn from the seed, and the fake clock moves a random
 // step each time. The same seed replays the same interleaving, so a failure is reproducible.
+import { seededRandom } from '@meridian/seeded-random'
 import type { FakeClock } from '../memory/fake-clock'
-
-/** mulberry32: a tiny, fast, seeded PRNG; good enough for picking schedules. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let mixed = state
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1)
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61)
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve))
 
