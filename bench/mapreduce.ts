@@ -28,13 +28,13 @@ import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { SQSClient } from '@aws-sdk/client-sqs'
-import { queueSubscriptions, stageConfig } from '@meridian/aws'
+import { stageConfig } from '@meridian/aws'
 import {
   bootstrapResources,
   repositoryRoot,
   resourceEnvironment,
-  SqsPoller,
   startLocalEngines,
+  subscriptionPollers,
   WorkerPool,
 } from '@meridian/local'
 
@@ -94,23 +94,10 @@ const baselineReadConcurrency = 16
 
 const pool = new WorkerPool({ rootDirectory: repositoryRoot, size: availableParallelism() })
 const sqs = new SQSClient({ region, useQueueUrlAsEndpoint: false })
-const pollers = queueSubscriptions.map((subscription) => {
-  const queue = resources.queues.get(subscription.queue.resource)!
-  return new SqsPoller({
-    sqs,
-    queueUrl: queue.url,
-    queueArn: queue.arn,
-    region,
-    handler: subscription.handler,
-    batchSize: subscription.batchSize,
-    maximumConcurrency: subscription.maximumConcurrency,
-    waitTimeSeconds: 2,
-    invocation: {
-      functionName: subscription.handler,
-      timeoutMs: subscription.timeoutSeconds * 1000,
-    },
-    invoke: pool.invoke.bind(pool),
-  })
+const pollers = subscriptionPollers(resources, {
+  sqs,
+  invoke: pool.invoke.bind(pool),
+  waitTimeSeconds: 2,
 })
 for (const poller of pollers) poller.start()
 

@@ -6,13 +6,13 @@ import { S3Client } from '@aws-sdk/client-s3'
 import { SQSClient } from '@aws-sdk/client-sqs'
 import { type ServerType, serve } from '@hono/node-server'
 import { generateApiKey } from '@meridian/api/api-keys'
-import { bucketNotifications, queueSubscriptions, schedules, stageConfig } from '@meridian/aws'
+import { bucketNotifications, schedules, stageConfig } from '@meridian/aws'
 import { bootstrapResources } from './bootstrap'
 import { defaultPersistDirectory, startLocalEngines } from './engines'
 import { resourceEnvironment } from './local-resources'
 import { S3NotificationWatcher } from './s3-notifications'
 import { Scheduler } from './scheduler'
-import { SqsPoller } from './sqs-poller'
+import { subscriptionPollers } from './sqs-poller'
 import { WorkerPool } from './worker-pool'
 
 export const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url))
@@ -58,27 +58,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const sqs = new SQSClient({ region, useQueueUrlAsEndpoint: false })
     cleanups.push(async () => sqs.destroy())
     const invoke = pool.invoke.bind(pool)
-    for (const subscription of queueSubscriptions) {
-      const queue = resources.queues.get(subscription.queue.resource)
-      if (!queue) throw new Error(`queue ${subscription.queue.resource} was not created`)
-      const poller = new SqsPoller({
-        sqs,
-        queueUrl: queue.url,
-        queueArn: queue.arn,
-        region,
-        handler: subscription.handler,
-        batchSize: subscription.batchSize,
-        maximumConcurrency: subscription.maximumConcurrency,
-        invocation: {
-          functionName: subscription.handler,
-          timeoutMs: subscription.timeoutSeconds * 1000,
-        },
-        invoke,
-        onInvocationError: (error, records) =>
-          log(
-            `${subscription.handler} failed on ${records.length} record(s): ${error.name}: ${error.message}`,
-          ),
-      })
+    const pollers = subscriptionPollers(resources, {
+      sqs,
+      invoke,
+      onInvocationError: (error, records, handler) =>
+        log(`${handler} failed on ${records.length} record(s): ${error.name}: ${error.message}`),
+    })
+    for (const poller of pollers) {
       poller.start()
       cleanups.push(() => poller.stop())
     }
@@ -117,7 +103,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       `engines: DynamoDB Local ${engines.dynamodbEndpoint}${options.persist ? ` (data in ${defaultPersistDirectory})` : ' (in memory)'}, fauxqs ${engines.sqsEndpoint}`,
     )
     log(
-      `pollers: ${queueSubscriptions.length} queue subscription(s), ${schedules.length} schedule(s), ${pool.size} invocation thread(s)`,
+      `pollers: ${pollers.length} queue subscription(s), ${schedules.length} schedule(s), ${pool.size} invocation thread(s)`,
     )
     return { url: `http://localhost:${port}`, adminApiKey, stop }
   } catch (error) {

@@ -12,8 +12,10 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs'
+import { queueSubscriptions } from '@meridian/aws'
 import type { SQSRecord } from 'aws-lambda'
 import { recordsToDelete, toSqsEvent } from './lambda-events'
+import type { LocalResources } from './local-resources'
 import type { InvocationOptions, InvocationOutcome } from './worker-pool'
 
 export interface SqsPollerOptions {
@@ -32,7 +34,11 @@ export interface SqsPollerOptions {
   ) => Promise<InvocationOutcome>
   /** Long-poll wait; Lambda uses 20 s. */
   waitTimeSeconds?: number
-  onInvocationError?: (error: { name: string; message: string }, records: SQSRecord[]) => void
+  onInvocationError?: (
+    error: { name: string; message: string },
+    records: SQSRecord[],
+    handler: string,
+  ) => void
 }
 
 export class SqsPoller {
@@ -91,7 +97,7 @@ export class SqsPoller {
     const { queueArn, region, handler, invocation } = this.options
     const event = toSqsEvent(messages, queueArn, region)
     const outcome = await this.options.invoke(handler, event, invocation)
-    if (!outcome.ok) this.options.onInvocationError?.(outcome.error, event.Records)
+    if (!outcome.ok) this.options.onInvocationError?.(outcome.error, event.Records, handler)
     const done = recordsToDelete(event.Records, outcome)
     if (done.length > 0) await this.delete(done)
   }
@@ -111,6 +117,7 @@ export class SqsPoller {
       this.options.onInvocationError?.(
         { name: 'DeleteFailed', message: failed.Message ?? failed.Code ?? 'delete failed' },
         [],
+        this.options.handler,
       )
     }
   }
@@ -118,4 +125,31 @@ export class SqsPoller {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return delay(ms, undefined, { signal }).catch(() => undefined)
+}
+
+/**
+ * One poller per queue subscription wired in packages/aws (wiring.ts), with that
+ * subscription's batch size, concurrency and timeout, as Lambda's event source mappings.
+ */
+export function subscriptionPollers(
+  resources: Pick<LocalResources, 'queues' | 'region'>,
+  options: Pick<SqsPollerOptions, 'sqs' | 'invoke' | 'waitTimeSeconds' | 'onInvocationError'>,
+): SqsPoller[] {
+  return queueSubscriptions.map((subscription) => {
+    const queue = resources.queues.get(subscription.queue.resource)
+    if (!queue) throw new Error(`queue ${subscription.queue.resource} was not created`)
+    return new SqsPoller({
+      ...options,
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      region: resources.region,
+      handler: subscription.handler,
+      batchSize: subscription.batchSize,
+      maximumConcurrency: subscription.maximumConcurrency,
+      invocation: {
+        functionName: subscription.handler,
+        timeoutMs: subscription.timeoutSeconds * 1000,
+      },
+    })
+  })
 }
