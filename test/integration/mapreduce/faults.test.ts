@@ -21,50 +21,38 @@ function expectedCounts(lines: readonly string[]) {
 const sorted = (pairs: Array<[string, unknown]>) =>
   [...pairs].sort(([left], [right]) => (left < right ? -1 : 1))
 
-describe('MapReduce under faults', () => {
-  it('counts each task once when workers die after writing outputs, before completing', async () => {
-    const harness = await startHarness({ fault: 'crash-after-output', visibilityTimeoutSeconds: 1 })
-    try {
-      const job = await harness.service.submit(tenant, {
-        job: 'word-count',
-        input: { records },
-        splitBytes: 2048,
-        partitions: 2,
-      })
-      const done = await harness.waitForJob(tenant, job.id)
-      expect(done.state).toBe('SUCCEEDED')
-      expect(done.counters.mapTasks).toBe(job.mapTasks)
-      expect(done.counters.reduceTasks).toBe(2)
-      expect(done.counters.recordsIn).toBe(records.length)
-      expect(sorted(await readOutput(harness.service, tenant, job.id))).toEqual(
-        expectedCounts(records),
-      )
-    } finally {
-      await harness.stop()
-    }
-  })
+/** Runs word count under a fault: the job succeeds, counts every task once, and is exact. */
+async function expectEachTaskCountedOnce(
+  harnessOptions: Parameters<typeof startHarness>[0],
+  partitions: number,
+) {
+  const harness = await startHarness(harnessOptions)
+  try {
+    const job = await harness.service.submit(tenant, {
+      job: 'word-count',
+      input: { records },
+      splitBytes: 2048,
+      partitions,
+    })
+    const done = await harness.waitForJob(tenant, job.id)
+    expect(done.state).toBe('SUCCEEDED')
+    expect(done.counters.mapTasks).toBe(job.mapTasks)
+    expect(done.counters.reduceTasks).toBe(partitions)
+    expect(done.counters.recordsIn).toBe(records.length)
+    expect(sorted(await readOutput(harness.service, tenant, job.id))).toEqual(
+      expectedCounts(records),
+    )
+  } finally {
+    await harness.stop()
+  }
+}
 
-  it('counts each task once when every message is delivered twice', async () => {
-    const harness = await startHarness({ fault: 'duplicate' })
-    try {
-      const job = await harness.service.submit(tenant, {
-        job: 'word-count',
-        input: { records },
-        splitBytes: 2048,
-        partitions: 3,
-      })
-      const done = await harness.waitForJob(tenant, job.id)
-      expect(done.state).toBe('SUCCEEDED')
-      expect(done.counters.mapTasks).toBe(job.mapTasks)
-      expect(done.counters.reduceTasks).toBe(3)
-      expect(done.counters.recordsIn).toBe(records.length)
-      expect(sorted(await readOutput(harness.service, tenant, job.id))).toEqual(
-        expectedCounts(records),
-      )
-    } finally {
-      await harness.stop()
-    }
-  })
+describe('MapReduce under faults', () => {
+  it('counts each task once when workers die after writing outputs, before completing', () =>
+    expectEachTaskCountedOnce({ fault: 'crash-after-output', visibilityTimeoutSeconds: 1 }, 2))
+
+  it('counts each task once when every message is delivered twice', () =>
+    expectEachTaskCountedOnce({ fault: 'duplicate' }, 3))
 
   it('fails the job with the reason when a poison task exhausts its attempts, and dead-letters it', async () => {
     const harness = await startHarness({
