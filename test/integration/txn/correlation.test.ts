@@ -11,14 +11,7 @@ import {
 } from '@meridian/txn'
 import { describe, expect, it } from 'vitest'
 import { app, bearer, createKey, uniqueTenant } from '../api/support'
-import { dynamoPorts, unique } from './support'
-
-const options = {
-  transactionTimeoutMs: 5_000,
-  clockSkewMarginMs: 1_000,
-  lateWriteGraceMs: 1_000,
-  recordWriteAttemptsMax: 3,
-}
+import { coordinatorCrashingAt, dynamoPorts, testCoordinatorOptions, unique } from './support'
 
 describe('a transaction keeps the correlation id of the request that started it', () => {
   it('is recorded from the API request and shown by GET /txn/:id', async () => {
@@ -57,15 +50,7 @@ describe('a transaction keeps the correlation id of the request that started it'
           { kind: 'put', key: 'x', value: new Uint8Array([1]), contentType: 'text/plain' },
         ],
       },
-      {
-        ...options,
-        owner: 'doomed',
-        faults: {
-          afterWrite(point) {
-            if (point === 'after-prepare-0') throw new CoordinatorCrashError(point)
-          },
-        },
-      },
+      coordinatorCrashingAt('after-prepare-0'),
     ).catch((error: unknown) => error)
     expect(crash).toBeInstanceOf(CoordinatorCrashError)
 
@@ -75,7 +60,7 @@ describe('a transaction keeps the correlation id of the request that started it'
     const failed: unknown[] = []
     await sweep(
       ports,
-      { ...options, limit: 10, tenant },
+      { ...testCoordinatorOptions, limit: 10, tenant },
       {
         visited: (record) => visited.push(record),
         failed: (error) => failed.push(error),

@@ -5,7 +5,6 @@
 import {
   type Clock,
   CoordinatorCrashError,
-  type CoordinatorOptions,
   type CrashPoint,
   executeTransaction,
   type Participant,
@@ -17,7 +16,7 @@ import {
   type TransactionPorts,
 } from '@meridian/txn'
 import { describe, expect, it } from 'vitest'
-import { dynamoPorts, unique } from './support'
+import { coordinatorCrashingAt, dynamoPorts, testCoordinatorOptions, unique } from './support'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -27,13 +26,6 @@ class OffsetClock implements Clock {
   nowMs() {
     return Date.now() + this.offsetMs
   }
-}
-
-const baseOptions: Omit<CoordinatorOptions, 'owner'> = {
-  transactionTimeoutMs: 5_000,
-  clockSkewMarginMs: 1_000,
-  lateWriteGraceMs: 1_000,
-  recordWriteAttemptsMax: 3,
 }
 
 interface Scenario {
@@ -58,7 +50,7 @@ async function setUp(wrap?: (ports: TransactionPorts) => TransactionPorts): Prom
       protocol: '2pc',
       operations: keys.map((key) => put(key, 'old', 'absent')),
     },
-    { ...baseOptions, owner: 'seeder' },
+    { ...testCoordinatorOptions, owner: 'seeder' },
   )
   return { tenant, keys, ports, clock }
 }
@@ -94,7 +86,7 @@ async function recoverByReaders(scenario: Scenario) {
       await resolveIntent(
         scenario.ports,
         { tenant: scenario.tenant, region, storageKey, intent: item.intent },
-        baseOptions,
+        testCoordinatorOptions,
       )
     }
   }
@@ -102,9 +94,9 @@ async function recoverByReaders(scenario: Scenario) {
 
 async function recoverBySweeper(scenario: Scenario) {
   // Two passes: the first decides and settles, the second (after the grace) leaves the index.
-  await sweep(scenario.ports, { ...baseOptions, limit: 10, tenant: scenario.tenant })
+  await sweep(scenario.ports, { ...testCoordinatorOptions, limit: 10, tenant: scenario.tenant })
   scenario.clock.offsetMs += 60_000
-  await sweep(scenario.ports, { ...baseOptions, limit: 10, tenant: scenario.tenant })
+  await sweep(scenario.ports, { ...testCoordinatorOptions, limit: 10, tenant: scenario.tenant })
 }
 
 async function assertAtomicAndClean(
@@ -165,15 +157,7 @@ describe('a coordinator that crashes after a write', () => {
           protocol,
           operations: scenario.keys.map((key) => put(key, 'new', 1)),
         },
-        {
-          ...baseOptions,
-          owner: 'doomed',
-          faults: {
-            afterWrite(reached) {
-              if (reached === point) throw new CoordinatorCrashError(point)
-            },
-          },
-        },
+        coordinatorCrashingAt(point),
       ).catch((error: unknown) => error)
       expect(crash).toBeInstanceOf(CoordinatorCrashError)
       // The coordinator's lease runs out; recovery takes over.
@@ -200,15 +184,7 @@ describe('a coordinator that crashes after a write', () => {
       const crash = await executeTransaction(
         scenario.ports,
         { tenant: scenario.tenant, id, protocol: '2pc', operations },
-        {
-          ...baseOptions,
-          owner: 'doomed',
-          faults: {
-            afterWrite(reached) {
-              if (reached === point) throw new CoordinatorCrashError(point)
-            },
-          },
-        },
+        coordinatorCrashingAt(point),
       ).catch((error: unknown) => error)
       expect(crash).toBeInstanceOf(CoordinatorCrashError)
       scenario.clock.offsetMs += 60_000
@@ -271,7 +247,7 @@ describe('a write that lands but whose answer is lost', () => {
           protocol: '2pc',
           operations: scenario.keys.map((key) => put(key, 'new', 1)),
         },
-        { ...baseOptions, owner: 'coordinator' },
+        { ...testCoordinatorOptions, owner: 'coordinator' },
       )
       expect(outcome.state).toBe(expected[target])
       scenario.clock.offsetMs += 60_000

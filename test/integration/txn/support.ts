@@ -3,6 +3,9 @@
 import { dynamoClient, stageConfig, storeTableResource } from '@meridian/aws'
 import {
   type Clock,
+  CoordinatorCrashError,
+  type CoordinatorOptions,
+  type CrashPoint,
   DynamoDbParticipant,
   DynamoDbTransactionLog,
   hashModuloRouter,
@@ -39,3 +42,24 @@ export function dynamoPorts(
 }
 
 export const unique = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`
+
+/** Short timeouts, so recovery tests move the clock instead of waiting. */
+export const testCoordinatorOptions: Omit<CoordinatorOptions, 'owner'> = {
+  transactionTimeoutMs: 5_000,
+  clockSkewMarginMs: 1_000,
+  lateWriteGraceMs: 1_000,
+  recordWriteAttemptsMax: 3,
+}
+
+/** A coordinator that dies right after the write at `point`. */
+export function coordinatorCrashingAt(point: CrashPoint): CoordinatorOptions {
+  return {
+    ...testCoordinatorOptions,
+    owner: 'doomed',
+    faults: {
+      afterWrite(reached) {
+        if (reached === point) throw new CoordinatorCrashError(point)
+      },
+    },
+  }
+}
