@@ -1,7 +1,7 @@
 // The fence checkers must turn red on the histories they exist to catch: each test feeds
 // one known-bad history (and its sound twin, which must pass) and expects the violation.
 import { describe, expect, it } from 'vitest'
-import { checkFencedHistory, checkGrantsIncrease } from './fence-checker'
+import { checkFencedHistory, checkGrantsIncrease, checkHistoryAgainstGrants } from './fence-checker'
 
 const granted = new Map([
   [1, 'alice'],
@@ -73,6 +73,56 @@ describe('checkGrantsIncrease', () => {
     expect(checkGrantsIncrease([1, 2, 2, 1])).toEqual([
       'grant 2: fence 2 after 2',
       'grant 3: fence 1 after 2',
+    ])
+  })
+})
+
+describe('checkHistoryAgainstGrants', () => {
+  const grants = [
+    { owner: 'alice', fence: 1 },
+    { owner: 'bob', fence: 2 },
+  ]
+  const write = (fields: Partial<Parameters<typeof checkHistoryAgainstGrants>[0][number]>) => ({
+    owner: 'alice',
+    fence: 1,
+    accepted: true,
+    grantsBefore: 1,
+    holderTold: false,
+    ...fields,
+  })
+
+  it('accepts a deposed holder that was told, and its write being rejected', () => {
+    const history = [
+      write({}),
+      write({ owner: 'bob', fence: 2, grantsBefore: 2 }),
+      write({ grantsBefore: 2, holderTold: true, accepted: false }),
+    ]
+    expect(checkHistoryAgainstGrants(history, grants)).toEqual([])
+  })
+
+  it('reports a holder deposed before it was told', () => {
+    expect(
+      checkHistoryAgainstGrants([write({ grantsBefore: 2, accepted: false })], grants),
+    ).toEqual([
+      'write 0: alice wrote with fence 1 after fence 2 was granted, never told it lost the lock',
+    ])
+  })
+
+  it('reports a write with a fence not yet granted, or granted to someone else', () => {
+    expect(
+      checkHistoryAgainstGrants(
+        [write({ owner: 'bob', fence: 2, grantsBefore: 1 }), write({ owner: 'mallory' })],
+        grants,
+      ),
+    ).toEqual([
+      'write 0: fence 2 by bob was not granted to it before the write',
+      'write 1: fence 1 by mallory was not granted to it before the write',
+    ])
+  })
+
+  it('reports the latest grantee turned away', () => {
+    expect(checkHistoryAgainstGrants([write({ accepted: false })], grants)).toEqual([
+      'write 0: fence 1 rejected while it was the latest grant',
     ])
   })
 })
