@@ -5,21 +5,29 @@
 // handlers), side by side with one Node.js process counting the same text with the same
 // tokenizer, reading the same objects from the same S3 with the plain SDK. The planner packs
 // the many small objects into a few map tasks by byte budget.
+// The job and the like-for-like baseline alternate over MAPREDUCE_BENCH_RUNS runs each
+// (default 3; job first on even runs, baseline first on odd ones); medians are reported.
+// The run fails (exit code 1) unless every job's output has one line per word, no word
+// twice, and the same count as the baseline for every word; the SDK and in-memory
+// baselines must agree with it word for word too.
 // Prints one JSON line last:
-//   seconds           submit → SUCCEEDED of the 100 MB job (input read from S3 by the tasks)
-//   baselineSeconds   one process listing and reading the same objects from the same S3,
-//                     16 at a time, through the same reader the map tasks use, and counting
-//                     them: the like-for-like comparison (the uploads are timed by neither)
+//   seconds           median submit → SUCCEEDED of the 100 MB job (input read from S3 by
+//                     the tasks)
+//   baselineSeconds   median of one process listing and reading the same objects from the
+//                     same S3, 16 at a time, through the same reader the map tasks use, and
+//                     counting them: the like-for-like comparison (uploads timed by neither)
 //   baselineSdkSeconds    the same, reading each object with the SDK's GetObject, as a plain
 //                     script would
 //   baselineInMemorySeconds  the same count over text already in memory: the counting
 //                     alone, without the reads
-//   perTaskOverheadMs (threads × seconds − baselineSeconds) / tasks: thread time per task
-//                     beyond the counting itself (S3, SQS, DynamoDB, JSON, shuffle)
+//   jobCpuSeconds, baselineCpuSeconds  median CPU time of this process (all its threads:
+//                     invocation threads, fauxqs and pollers, GC) during each side; DynamoDB
+//                     Local is a separate (Java) process and is counted by neither
+//   perTaskOverheadMs (jobCpuSeconds − baselineCpuSeconds) / tasks: CPU per task beyond
+//                     the counting itself (S3, SQS, JSON, shuffle, the SDK's DynamoDB calls)
 //   smallJobSeconds   submit → SUCCEEDED of a 1 MB job on warm threads
-// The stderr line before it shows the CPU time this process (all threads: invocation
-// threads, fauxqs and pollers on the main thread, GC helpers) spent on the job and on the
-// baseline: on a shared machine, CPU ÷ seconds says how many cores the job actually got.
+// The stderr line before it lists every run's seconds and CPU seconds for both sides: on a
+// shared machine, CPU ÷ seconds says how many cores a side actually got.
 // First: the local runtime's environment defaults, before anything loads the AWS SDK.
 import '@meridian/local/process-defaults'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -91,6 +99,8 @@ const wholeText = files.map((file) => file.text).join('\n')
 const wholeCorpus = { name: 'corpus', text: wholeText, bytes: Buffer.from(wholeText) }
 const mapTasksPerThread = 4
 const baselineReadConcurrency = 16
+/** Runs of each side (job, baseline), alternating; the medians are reported. */
+const measuredRuns = Number(process.env.MAPREDUCE_BENCH_RUNS ?? 3)
 
 const pool = new WorkerPool({ rootDirectory: repositoryRoot, size: availableParallelism() })
 const sqs = new SQSClient({ region, useQueueUrlAsEndpoint: false })
@@ -160,66 +170,91 @@ try {
 
   // A few map tasks per thread: enough to balance the threads, few enough that per-task
   // costs (plan, intermediate objects, completion) stay small against the counting.
-  const jobCpu = process.cpuUsage()
-  const big = await runJob({
+  const bigJob = {
     job: 'word-count',
     input: { prefix: 'brown/' },
     splitBytes: Math.ceil(inputBytes / (mapTasksPerThread * threads)),
     partitions: threads,
-  })
-
-  const jobCpuSeconds = cpuSecondsSince(jobCpu)
-  const baselineCpu = process.cpuUsage()
-  const baselineStarted = performance.now()
+  }
   const inputPrefix = `${objectKeys.tenantRoot(tenant)}brown/`
-  const baseline = await countFromS3(inputPrefix, 'blob-store')
-  const baselineSeconds = (performance.now() - baselineStarted) / 1000
-  const baselineCpuSeconds = cpuSecondsSince(baselineCpu)
+  // Job and baseline alternate over several runs (job first on even runs, baseline first
+  // on odd ones), so neither side always runs on the warmer or the quieter machine; each
+  // side is measured alike: wall time and this process's CPU time (all its threads).
+  const jobRuns: Array<{ id: string; seconds: number; cpuSeconds: number }> = []
+  const baselineRuns: Array<{ seconds: number; cpuSeconds: number }> = []
+  let baseline = new Map<string, number>()
+  const measureJob = async () => {
+    const cpu = process.cpuUsage()
+    const job = await runJob(bigJob)
+    jobRuns.push({ id: job.id, seconds: job.seconds, cpuSeconds: cpuSecondsSince(cpu) })
+  }
+  const measureBaseline = async () => {
+    const cpu = process.cpuUsage()
+    const started = performance.now()
+    baseline = await countFromS3(inputPrefix, 'blob-store')
+    baselineRuns.push({
+      seconds: (performance.now() - started) / 1000,
+      cpuSeconds: cpuSecondsSince(cpu),
+    })
+  }
+  for (let run = 0; run < measuredRuns; run++) {
+    for (const measure of run % 2 === 0
+      ? [measureJob, measureBaseline]
+      : [measureBaseline, measureJob])
+      await measure()
+  }
 
   const sdkStarted = performance.now()
   const sdkCounts = await countFromS3(inputPrefix, 'sdk')
   const baselineSdkSeconds = (performance.now() - sdkStarted) / 1000
-  if (sdkCounts.size !== baseline.size) throw new Error('the S3 baselines disagree')
-
   const inMemoryStarted = performance.now()
   const inMemory = new Map<string, number>()
   for (const upload of uploads) countText(upload.file.text, inMemory)
   const baselineInMemorySeconds = (performance.now() - inMemoryStarted) / 1000
-  if (inMemory.size !== baseline.size) throw new Error('the two baselines disagree')
-
-  const text = await new Response(await service.output(tenant, big.id)).text()
-  const distributed = new Map<string, number>()
-  for (const line of text.split('\n')) {
-    if (line.length === 0) continue
-    const [word, count] = JSON.parse(line) as [string, number]
-    distributed.set(word, count)
+  // Every count must agree, not just the number of distinct words.
+  const mismatches = [
+    ...countDifferences('SDK baseline', sdkCounts, baseline),
+    ...countDifferences('in-memory baseline', inMemory, baseline),
+  ]
+  for (const run of jobRuns) {
+    const text = await new Response(await service.output(tenant, run.id)).text()
+    mismatches.push(...outputDifferences(`job ${run.id}`, text, baseline))
   }
-  const outputsMatch =
-    distributed.size === baseline.size &&
-    [...baseline].every(([word, count]) => distributed.get(word) === count)
-  const view = await service.get(tenant, big.id)
-  console.error(
-    `[bench] ${uploads.length} objects, ${view.mapTasks} map + ${view.partitions} reduce tasks, ${threads} threads; ` +
-      `CPU (this process, all threads): job ${jobCpuSeconds.toFixed(2)} s over ${big.seconds.toFixed(2)} s, ` +
-      `baseline ${baselineCpuSeconds.toFixed(2)} s over ${baselineSeconds.toFixed(2)} s; ` +
-      `${distributed.size} distinct words; cost estimate $${view.cost.totalUsd.toFixed(6)}; output under ${objectKeys.jobRoot(tenant, big.id)}output/`,
-  )
+  const outputsMatch = mismatches.length === 0
+
+  const last = jobRuns.at(-1)!
+  const view = await service.get(tenant, last.id)
   const tasks = view.mapTasks + view.partitions
+  const seconds = median(jobRuns.map((run) => run.seconds))
+  const baselineSeconds = median(baselineRuns.map((run) => run.seconds))
+  const jobCpuSeconds = median(jobRuns.map((run) => run.cpuSeconds))
+  const baselineCpuSeconds = median(baselineRuns.map((run) => run.cpuSeconds))
+  console.error(
+    `[bench] ${uploads.length} objects, ${view.mapTasks} map + ${view.partitions} reduce tasks, ${threads} threads, ${measuredRuns} alternating runs; ` +
+      `job seconds ${formatRuns(jobRuns.map((run) => run.seconds))}, CPU ${formatRuns(jobRuns.map((run) => run.cpuSeconds))}; ` +
+      `baseline seconds ${formatRuns(baselineRuns.map((run) => run.seconds))}, CPU ${formatRuns(baselineRuns.map((run) => run.cpuSeconds))}; ` +
+      `${baseline.size} distinct words; cost estimate $${view.cost.totalUsd.toFixed(6)}; output under ${objectKeys.jobRoot(tenant, last.id)}output/`,
+  )
+  for (const mismatch of mismatches.slice(0, 20)) console.error(`[bench] mismatch: ${mismatch}`)
   console.log(
     JSON.stringify({
       bench: 'mapreduce',
       inputBytes,
       tasks,
-      seconds: round(big.seconds),
+      runs: measuredRuns,
+      seconds: round(seconds),
       baselineSeconds: round(baselineSeconds),
-      ratio: round(baselineSeconds / big.seconds),
+      ratio: round(baselineSeconds / seconds),
       baselineSdkSeconds: round(baselineSdkSeconds),
       baselineInMemorySeconds: round(baselineInMemorySeconds),
       outputsMatch,
-      perTaskOverheadMs: round(((threads * big.seconds - baselineSeconds) * 1000) / tasks),
+      jobCpuSeconds: round(jobCpuSeconds),
+      baselineCpuSeconds: round(baselineCpuSeconds),
+      perTaskOverheadMs: round(((jobCpuSeconds - baselineCpuSeconds) * 1000) / tasks),
       smallJobSeconds: round(small.seconds),
     }),
   )
+  if (!outputsMatch) process.exitCode = 1
 } finally {
   await Promise.all(pollers.map((poller) => poller.stop()))
   await pool.close()
@@ -285,6 +320,50 @@ async function mapConcurrently<T>(
     while (next < items.length) await run(items[next++]!)
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
+}
+
+/** Every way two word counts differ, named; empty when they are equal. */
+function countDifferences(
+  label: string,
+  counts: ReadonlyMap<string, number>,
+  expected: ReadonlyMap<string, number>,
+): string[] {
+  const differences: string[] = []
+  for (const [word, count] of expected)
+    if (counts.get(word) !== count)
+      differences.push(`${label}: ${JSON.stringify(word)} ${counts.get(word)} != ${count}`)
+  for (const word of counts.keys())
+    if (!expected.has(word)) differences.push(`${label}: unexpected word ${JSON.stringify(word)}`)
+  return differences
+}
+
+/** The job's NDJSON output against the baseline: one line per word, no word twice. */
+function outputDifferences(
+  label: string,
+  text: string,
+  expected: ReadonlyMap<string, number>,
+): string[] {
+  const differences: string[] = []
+  const counts = new Map<string, number>()
+  const lines = text.split('\n').filter((line) => line.length > 0)
+  for (const line of lines) {
+    const [word, count] = JSON.parse(line) as [string, number]
+    if (counts.has(word)) differences.push(`${label}: ${JSON.stringify(word)} output twice`)
+    counts.set(word, count)
+  }
+  if (lines.length !== expected.size)
+    differences.push(`${label}: ${lines.length} output lines for ${expected.size} words`)
+  return [...differences, ...countDifferences(label, counts, expected)]
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((left, right) => left - right)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
+function formatRuns(values: readonly number[]): string {
+  return `[${values.map((value) => value.toFixed(2)).join(', ')}]`
 }
 
 function cpuSecondsSince(start: NodeJS.CpuUsage): number {

@@ -69,9 +69,15 @@ async function appendFenced(key: string, entry: AcceptedWrite): Promise<'accepte
 }
 
 /** The lock table as one contender sees it: some calls throttled, all frozen while paused. */
+interface Grant {
+  fence: number
+  owner: string
+  atMs: number
+}
+
 function contenderTable(
   real: LockTable,
-  grants: Map<number, string>,
+  grants: Grant[],
   frozen: { untilMs: number },
   random: () => number,
 ): LockTable {
@@ -84,7 +90,8 @@ function contenderTable(
       })
   }
   const recordGrant = (result: LockWriteResult) => {
-    if (result.ok && result.record.owner) grants.set(result.record.fence, result.record.owner)
+    if (result.ok && result.record.owner)
+      grants.push({ fence: result.record.fence, owner: result.record.owner, atMs: Date.now() })
     return result
   }
   return {
@@ -114,10 +121,10 @@ describe('lock contention with pauses, skew and throttling', () => {
   it('never lets a stale fence write and keeps sections in fence order, from the store history', async () => {
     const tenant = uniqueTenant()
     const key = storageKey(tenant, 'protected')
-    const grants = new Map<number, string>()
+    const grants: Grant[] = []
     const real = dynamoLockTable()
     let staleRejected = 0
-    let paused = 0
+    const pauses: Array<{ fence: number; startMs: number; endMs: number }> = []
 
     const contender = async (index: number) => {
       const offsetMs = Math.round((index / (contenders - 1) - 0.5) * clockSkewMarginMs)
@@ -137,9 +144,10 @@ describe('lock contention with pauses, skew and throttling', () => {
             if ((await appendFenced(key, { owner, fence })) === 'stale') staleRejected++
             if ((index + round) % 4 === 0) {
               // A process pause: renewals freeze with fn, the lease lapses, others take over.
-              paused++
-              frozen.untilMs = Date.now() + pauseMs
+              const startMs = Date.now()
+              frozen.untilMs = startMs + pauseMs
               await systemClock.sleep(pauseMs)
+              pauses.push({ fence, startMs, endMs: Date.now() })
             }
             if ((await appendFenced(key, { owner, fence })) === 'stale') staleRejected++
           },
@@ -151,11 +159,19 @@ describe('lock contention with pauses, skew and throttling', () => {
 
     const item = await store.get(key)
     const history: AcceptedWrite[] = JSON.parse(new TextDecoder().decode(item!.value))
-    expect(checkFencedHistory(history, grants)).toEqual([])
+    const grantedTo = new Map(grants.map((grant) => [grant.fence, grant.owner]))
+    expect(checkFencedHistory(history, grantedTo)).toEqual([])
     expect(item!.fence).toBe(Math.max(...history.map((write) => write.fence)))
-    // Every section wrote at least once; paused holders were really fenced out.
+    // Every section wrote at least once; a frozen holder was really taken over (a higher
+    // fence granted while it was paused) and its late write fenced out.
     expect(new Set(history.map((write) => write.owner)).size).toBe(contenders * roundsPerContender)
-    expect(paused).toBeGreaterThan(0)
+    const takenOverWhileFrozen = pauses.filter((pause) =>
+      grants.some(
+        (grant) =>
+          grant.fence > pause.fence && grant.atMs >= pause.startMs && grant.atMs <= pause.endMs,
+      ),
+    )
+    expect(takenOverWhileFrozen.length).toBeGreaterThan(0)
     expect(staleRejected).toBeGreaterThan(0)
   }, 60_000)
 })

@@ -13,6 +13,7 @@ import {
   defineJob,
   JobService,
   type MapReduceDependencies,
+  type TaskOutcome,
   type TaskQueue,
   wordCount,
 } from '@meridian/mapreduce'
@@ -77,18 +78,34 @@ const linked = Resource as unknown as Linked
 
 let receiveCount = 1
 let service: JobService | undefined
+/** What each task run of the current invocation came to, returned with its response. */
+const taskOutcomes: TaskOutcome[] = []
+
+/** The service, with every task message's outcome recorded (completed, duplicate, stopped). */
+function recordingService(created: JobService): JobService {
+  const handle = created.handleTaskMessage.bind(created)
+  created.handleTaskMessage = async (message) => {
+    const outcome = await handle(message)
+    taskOutcomes.push(outcome)
+    return outcome
+  }
+  return created
+}
+
 const worker = taskWorkerHandler(
   () => {
-    service ??= new JobService(
-      harnessDependencies(
-        {
-          tableName: linked.Coordination!.name!,
-          bucketName: linked.DataBucket!.name!,
-          mapQueueUrl: linked.MapQueue!.url!,
-          reduceQueueUrl: linked.ReduceQueue!.url!,
-        },
-        (process.env.MERIDIAN_TEST_MAPREDUCE_FAULT ?? 'none') as Fault,
-        () => receiveCount,
+    service ??= recordingService(
+      new JobService(
+        harnessDependencies(
+          {
+            tableName: linked.Coordination!.name!,
+            bucketName: linked.DataBucket!.name!,
+            mapQueueUrl: linked.MapQueue!.url!,
+            reduceQueueUrl: linked.ReduceQueue!.url!,
+          },
+          (process.env.MERIDIAN_TEST_MAPREDUCE_FAULT ?? 'none') as Fault,
+          () => receiveCount,
+        ),
       ),
     )
     return service
@@ -99,5 +116,8 @@ const worker = taskWorkerHandler(
 export async function handler(event: SQSEvent, context: Context) {
   // Batches are of one record here, so the receive count is that record's.
   receiveCount = Number(event.Records[0]?.attributes.ApproximateReceiveCount ?? 1)
-  return worker(event, context)
+  taskOutcomes.length = 0
+  const response = await worker(event, context)
+  // The test reads these from the invocation's outcome: proof the fault was met and handled.
+  return { ...response, taskOutcomes: [...taskOutcomes] }
 }

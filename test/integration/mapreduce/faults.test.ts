@@ -1,9 +1,12 @@
 // Faults on the real engines: a worker that dies after writing its outputs but before
 // completing, every message delivered twice, a poison task, a lost launch recovered by
-// the sweeper. Outputs must equal the single-process word count every time.
+// the sweeper. Outputs must equal the single-process word count every time, and each test
+// also checks that its fault really fired (a correct result alone is what a run without
+// the fault gives too).
+import { setTimeout as delay } from 'node:timers/promises'
 import { forEachWord } from '@meridian/mapreduce'
 import { describe, expect, it } from 'vitest'
-import { readOutput, startHarness } from './harness'
+import { type Harness, readOutput, startHarness } from './harness'
 
 const tenant = `f${Math.random().toString(36).slice(2, 8)}`
 const records = Array.from(
@@ -25,6 +28,7 @@ const sorted = (pairs: Array<[string, unknown]>) =>
 async function expectEachTaskCountedOnce(
   harnessOptions: Parameters<typeof startHarness>[0],
   partitions: number,
+  expectFaultFired: (harness: Harness, tasks: number) => Promise<void>,
 ) {
   const harness = await startHarness(harnessOptions)
   try {
@@ -42,17 +46,46 @@ async function expectEachTaskCountedOnce(
     expect(sorted(await readOutput(harness.service, tenant, job.id))).toEqual(
       expectedCounts(records),
     )
+    await expectFaultFired(harness, job.mapTasks + partitions)
   } finally {
     await harness.stop()
   }
 }
 
+const count = (outcomes: readonly string[], outcome: string) =>
+  outcomes.filter((candidate) => candidate === outcome).length
+
+/** Waits (bounded) until the workers have reported at least this many task runs. */
+async function taskRunsReported(harness: Harness, runs: number) {
+  for (let attempt = 0; attempt < 100 && harness.taskOutcomes().length < runs; attempt++)
+    await delay(100)
+  return harness.taskOutcomes()
+}
+
 describe('MapReduce under faults', () => {
   it('counts each task once when workers die after writing outputs, before completing', () =>
-    expectEachTaskCountedOnce({ fault: 'crash-after-output', visibilityTimeoutSeconds: 1 }, 2))
+    expectEachTaskCountedOnce(
+      { fault: 'crash-after-output', visibilityTimeoutSeconds: 1 },
+      2,
+      async (harness, tasks) => {
+        // Task 0 of each stage killed its instance on first delivery (map, then reduce),
+        // and the redelivered task completed on a fresh one.
+        expect(harness.instancesReplaced()).toBe(2)
+        expect(count(await taskRunsReported(harness, tasks), 'completed')).toBe(tasks)
+      },
+    ))
 
   it('counts each task once when every message is delivered twice', () =>
-    expectEachTaskCountedOnce({ fault: 'duplicate' }, 3))
+    expectEachTaskCountedOnce({ fault: 'duplicate' }, 3, async (harness, tasks) => {
+      // Every task ran from both copies of its message: one run counted it, the other was
+      // recognised as a duplicate (or, once the job had finished, stopped).
+      const outcomes = await taskRunsReported(harness, 2 * tasks)
+      expect(count(outcomes, 'completed')).toBe(tasks)
+      expect(count(outcomes, 'duplicate')).toBeGreaterThan(0)
+      expect(count(outcomes, 'duplicate') + count(outcomes, 'stopped')).toBeGreaterThanOrEqual(
+        tasks,
+      )
+    }))
 
   it('fails the job with the reason when a poison task exhausts its attempts, and dead-letters it', async () => {
     const harness = await startHarness({

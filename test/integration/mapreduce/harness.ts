@@ -6,12 +6,19 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs'
 import { sqsClient } from '@meridian/aws'
-import { createOrUpdateQueue, repositoryRoot, SqsPoller, WorkerPool } from '@meridian/local'
+import {
+  createOrUpdateQueue,
+  type InvocationOutcome,
+  repositoryRoot,
+  SqsPoller,
+  WorkerPool,
+} from '@meridian/local'
 import {
   isTerminal,
   JobService,
   type JobView,
   type MapReduceDependencies,
+  type TaskOutcome,
 } from '@meridian/mapreduce'
 import { Resource } from 'sst'
 import { type Fault, harnessDependencies } from './fault-handlers'
@@ -20,6 +27,10 @@ export interface Harness {
   service: JobService
   dependencies: MapReduceDependencies
   deadLetterDepth(): Promise<number>
+  /** Outcomes of every task run the workers finished so far, in the order they finished. */
+  taskOutcomes(): TaskOutcome[]
+  /** Invocations whose instance died (process exit) and was replaced by a fresh one. */
+  instancesReplaced(): number
   waitForJob(tenant: string, jobId: string, timeoutMs?: number): Promise<JobView>
   stop(): Promise<void>
 }
@@ -72,6 +83,12 @@ export async function startHarness(options: {
     options.fault === 'duplicate' ? 'duplicate' : 'none',
   )
   const service = new JobService(dependencies)
+  const invocations: InvocationOutcome[] = []
+  const invoke: WorkerPool['invoke'] = async (...args) => {
+    const outcome = await pool.invoke(...args)
+    invocations.push(outcome)
+    return outcome
+  }
   const pollers = [mapPair, reducePair].map(
     ({ queue }) =>
       new SqsPoller({
@@ -84,7 +101,7 @@ export async function startHarness(options: {
         maximumConcurrency: 2,
         waitTimeSeconds: 1,
         invocation: { functionName: 'mapreduce-test-worker', timeoutMs: 20_000 },
-        invoke: pool.invoke.bind(pool),
+        invoke,
       }),
   )
   for (const poller of pollers) poller.start()
@@ -105,6 +122,15 @@ export async function startHarness(options: {
         count += response.Messages?.length ?? 0
       }
       return count
+    },
+    taskOutcomes() {
+      return invocations.flatMap((outcome) =>
+        outcome.ok ? (outcome.value as { taskOutcomes: TaskOutcome[] }).taskOutcomes : [],
+      )
+    },
+    instancesReplaced() {
+      return invocations.filter((outcome) => !outcome.ok && outcome.error.name === 'ExitError')
+        .length
     },
     async waitForJob(tenant, jobId, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs

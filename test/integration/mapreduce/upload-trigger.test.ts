@@ -3,6 +3,8 @@
 // notification watcher stands in for S3's bucket notification), the real
 // functions/job-trigger.onUpload handler runs on a worker thread and starts that job for
 // the uploading tenant; a repeated event for the same object starts nothing new.
+// Invocations are recorded when they start, not when they finish, so the negative test
+// can't pass merely because an unwanted invocation was still running when it looked.
 import { bucketNotifications, s3Client } from '@meridian/aws'
 import {
   type InvocationOutcome,
@@ -16,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { app, bearer, createKey, uniqueTenant } from '../api/support'
 
 const bucket = (Resource as unknown as Record<string, { name: string }>).DataBucket!.name
-const invocations: Array<{ handler: string; event: S3Event; outcome: InvocationOutcome }> = []
+const invocations: Array<{ handler: string; event: S3Event; outcome: Promise<InvocationOutcome> }> =
+  []
 let pool: WorkerPool
 let watcher: S3NotificationWatcher
 
@@ -28,8 +31,8 @@ beforeAll(async () => {
     region: 'us-east-1',
     notifications: bucketNotifications,
     intervalMs: 100,
-    invoke: async (handler, event, options) => {
-      const outcome = await pool.invoke(handler, event, options)
+    invoke: (handler, event, options) => {
+      const outcome = pool.invoke(handler, event, options)
       invocations.push({ handler, event: event as S3Event, outcome })
       return outcome
     },
@@ -46,7 +49,7 @@ async function invocationFor(key: string) {
   const deadline = Date.now() + 20_000
   while (Date.now() < deadline) {
     const found = invocations.find((entry) => entry.event.Records[0]?.s3.object.key.includes(key))
-    if (found) return found
+    if (found) return { ...found, outcome: await found.outcome }
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new Error(`no S3 event for ${key}`)
@@ -96,9 +99,22 @@ describe('jobs triggered by an upload', () => {
       body: 'a b\n',
     })
     expect(stored.status).toBe(201)
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    expect(
-      invocations.some((entry) => entry.event.Records[0]?.s3.object.key.includes(tenant)),
-    ).toBe(false)
+    // Sentinels instead of a fixed wait: the watcher delivers one listing's objects in turn
+    // and lists again only after, so once a second sentinel (uploaded after the first was
+    // seen) has started, every object uploaded before the first has been considered.
+    for (const sentinel of ['sentinel-1.txt', 'sentinel-2.txt']) {
+      const upload = await app.request(`/jobs/incoming/word-count/${sentinel}`, {
+        method: 'PUT',
+        headers,
+        body: 'seen\n',
+      })
+      expect(upload.status).toBe(202)
+      await invocationFor(`incoming/${tenant}/word-count/${sentinel}`)
+    }
+    const forTenant = invocations.map((entry) => entry.event.Records[0]?.s3.object.key ?? '')
+    expect(forTenant.filter((key) => key.includes(tenant))).toEqual([
+      `incoming/${tenant}/word-count/sentinel-1.txt`,
+      `incoming/${tenant}/word-count/sentinel-2.txt`,
+    ])
   })
 })

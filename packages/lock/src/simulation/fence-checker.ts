@@ -49,3 +49,44 @@ export function checkGrantsIncrease(fences: readonly number[]): string[] {
   }
   return violations
 }
+
+/** A write the protected resource saw, accepted or not, with what the lock had said by then. */
+export interface RegisterWrite extends AcceptedWrite {
+  accepted: boolean
+  /** How many grants the lock had made when the write reached the resource. */
+  grantsBefore: number
+  /** Whether the writer had been told (its signal fired) that it lost the lock. */
+  holderTold: boolean
+}
+
+/**
+ * Checks the lock, not the resource, from the resource's full history and the lock's
+ * grant log (in grant order):
+ *   4. every write carries a fence granted to its writer before the write;
+ *   5. a holder deposed by a later grant had been told before it wrote again: the lock's
+ *      promise that fn's signal fires before anyone else can take over;
+ *   6. a write is rejected only when a higher fence had been granted (the resource never
+ *      turns away the current holder).
+ */
+export function checkHistoryAgainstGrants(
+  writes: readonly RegisterWrite[],
+  grants: readonly AcceptedWrite[],
+): string[] {
+  const violations: string[] = []
+  for (const [index, write] of writes.entries()) {
+    const grantedSoFar = grants.slice(0, write.grantsBefore)
+    const grant = grantedSoFar.find((candidate) => candidate.fence === write.fence)
+    if (grant?.owner !== write.owner)
+      violations.push(
+        `write ${index}: fence ${write.fence} by ${write.owner} was not granted to it before the write`,
+      )
+    const higher = grantedSoFar.find((candidate) => candidate.fence > write.fence)
+    if (higher && !write.holderTold)
+      violations.push(
+        `write ${index}: ${write.owner} wrote with fence ${write.fence} after fence ${higher.fence} was granted, never told it lost the lock`,
+      )
+    if (!write.accepted && !higher)
+      violations.push(`write ${index}: fence ${write.fence} rejected while it was the latest grant`)
+  }
+  return violations
+}

@@ -7,6 +7,7 @@ import { seededRandom } from '@meridian/seeded-random'
 import type { Clock } from '../clock'
 import type { LockKey, LockRecord, LockTable, LockWriteResult } from '../lock-table'
 import { MemoryLockTable } from '../memory-lock-table'
+import type { RegisterWrite } from './fence-checker'
 
 export interface Faults {
   throttleRate: number
@@ -45,6 +46,8 @@ export class SimulatedWorld {
   private timers: Timer[] = []
   private sequence = 0
   readonly crashed = new Set<number>()
+  /** Faults that actually fired, so a test can tell a run with faults from one without. */
+  readonly faultsInjected = { throttled: 0, answersLost: 0 }
 
   constructor(
     seed: number,
@@ -115,11 +118,15 @@ export class SimulatedWorld {
     const [operation] = this.pending.splice(index, 1)
     if (!operation || this.crashed.has(operation.clientId)) return
     const roll = this.random()
-    if (operation.faultable && roll < this.faults.throttleRate)
+    if (operation.faultable && roll < this.faults.throttleRate) {
+      this.faultsInjected.throttled++
       return operation.reject(new ThrottledError('throttled (simulated)'))
+    }
     const result = await operation.apply()
-    if (operation.faultable && roll < this.faults.throttleRate + this.faults.lostAnswerRate)
+    if (operation.faultable && roll < this.faults.throttleRate + this.faults.lostAnswerRate) {
+      this.faultsInjected.answersLost++
       return operation.reject(new LostAnswerError('answer lost (simulated)'))
+    }
     operation.resolve(result)
   }
 
@@ -151,20 +158,25 @@ export interface HolderEvent {
 
 /**
  * The in-memory table, with a log of what it applied: every grant (fence, owner) and
- * every renew/release with the fence of the latest grant at that moment.
+ * every renew/release with the fence of the latest grant at that moment. A grant made
+ * while the previous grantee had not released is a takeover.
  */
 export class RecordingLockTable implements LockTable {
   readonly inner = new MemoryLockTable()
   readonly grants: GrantEvent[] = []
   readonly holderEvents: HolderEvent[] = []
+  private readonly released = new Set<number>()
+  takeovers = 0
 
-  private latestFence() {
+  latestFence() {
     return this.grants.at(-1)?.fence ?? 0
   }
 
   private recordGrant(result: LockWriteResult) {
-    if (result.ok && result.record.owner)
-      this.grants.push({ fence: result.record.fence, owner: result.record.owner })
+    if (!result.ok || !result.record.owner) return result
+    const previous = this.grants.at(-1)
+    if (previous && !this.released.has(previous.fence)) this.takeovers++
+    this.grants.push({ fence: result.record.fence, owner: result.record.owner })
     return result
   }
 
@@ -187,6 +199,7 @@ export class RecordingLockTable implements LockTable {
   }
   async release(...args: Parameters<LockTable['release']>) {
     const result = await this.inner.release(...args)
+    if (result.ok) this.released.add(args[1].fence)
     const latestGrantedFence = this.latestFence()
     this.holderEvents.push({
       kind: 'release',
@@ -224,24 +237,20 @@ export function scheduledTable(
   }
 }
 
-export interface RegisterWrite {
-  owner: string
-  fence: number
-  accepted: boolean
-}
-
 /**
  * The protected resource: a register that accepts a write only if its fence is at least
- * the highest fence it has accepted, in the same atomic step (the store's rule).
+ * the highest fence it has accepted, in the same atomic step (the store's rule). Its
+ * history keeps rejected writes too, each with what the lock had granted by then, so the
+ * lock (not this double) can be checked against it.
  */
 export class FencedRegister {
   recordedFence = 0
   readonly history: RegisterWrite[] = []
 
-  write(owner: string, fence: number): boolean {
-    const accepted = fence >= this.recordedFence
-    if (accepted) this.recordedFence = fence
-    this.history.push({ owner, fence, accepted })
+  write(write: Omit<RegisterWrite, 'accepted'>): boolean {
+    const accepted = write.fence >= this.recordedFence
+    if (accepted) this.recordedFence = write.fence
+    this.history.push({ ...write, accepted })
     return accepted
   }
 }

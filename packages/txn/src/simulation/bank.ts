@@ -9,7 +9,7 @@ import {
   type TransactionOutcome,
   type TransactionPorts,
 } from '../coordinator'
-import { resolveIntent, sweep } from '../recovery'
+import { type IntentResolution, resolveIntent, sweep } from '../recovery'
 import type { Protocol } from '../transaction-state'
 
 const encoder = new TextEncoder()
@@ -120,21 +120,34 @@ export async function runTransfer(
   }
 }
 
-/** A reader that meets an intent resolves it, as a KV read does. */
+/** A reader that meets an intent resolves it, as a KV read does; says what it found. */
 export async function readAndResolve(
   ports: TransactionPorts,
   bank: Bank,
   key: string,
   options: CoordinatorOptions,
-): Promise<void> {
+): Promise<IntentResolution | 'no-intent'> {
   const { storageKey, region } = await locate(ports, bank.tenant, key)
   const item = await ports.participant.read(region, storageKey)
-  if (item?.intent)
-    await resolveIntent(
-      ports,
-      { tenant: bank.tenant, region, storageKey, intent: item.intent },
-      options,
-    )
+  if (!item?.intent) return 'no-intent'
+  return resolveIntent(
+    ports,
+    { tenant: bank.tenant, region, storageKey, intent: item.intent },
+    options,
+  )
+}
+
+/** The committed balance of every account, as a reader without intents sees it. */
+export async function readBalances(
+  ports: TransactionPorts,
+  bank: Bank,
+): Promise<Record<string, number>> {
+  const balances: Record<string, number> = {}
+  for (const account of bank.accounts) {
+    const { storageKey, region } = await locate(ports, bank.tenant, account)
+    balances[account] = balanceOf((await ports.participant.read(region, storageKey))?.value)
+  }
+  return balances
 }
 
 /** Sweeps until nothing of this bank is left in the attention index (bounded passes). */

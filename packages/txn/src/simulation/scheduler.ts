@@ -10,6 +10,8 @@ export class SimulationScheduler {
   private readonly parked: (() => void)[] = []
   readonly random: () => number
   steps = 0
+  /** Which parked call each step released (its index among those parked): the interleaving. */
+  readonly released: number[] = []
 
   constructor(
     seed: number,
@@ -49,6 +51,7 @@ export class SimulationScheduler {
       if (++this.steps > this.stepsMax) throw new Error('simulation exceeded its step bound')
       const index = Math.floor(this.random() * this.parked.length)
       const [release] = this.parked.splice(index, 1)
+      this.released.push(index)
       this.clock.advance(Math.floor(this.random() * this.clockStepMaxMs))
       release!()
     }
