@@ -1,12 +1,19 @@
 // `npm run bench -- lock`: Meridian's lock against the npm dynamodb-lock-client (0.7.3,
 // FailOpen, same lease) on the same DynamoDB Local, in one run. Measures uncontended
-// acquire+release cycles per second, DynamoDB calls per cycle (counted by SDK middleware
-// on v3 and a request listener on v2), and the hand-off latency from a release to the
-// waiting contender's acquire. Prints the JSON line last.
+// acquire+release cycles per second, DynamoDB HTTP requests per cycle, and the hand-off
+// latency from a release being sent to the waiting contender's acquire. Both clients
+// reach DynamoDB Local through the same fault proxy (test/support/fault-proxy.ts), first
+// with no added delay, then with a 5 ms round trip per request, as a call to DynamoDB in
+// the same region costs: there the calls per cycle (2 against 3) decide the rate, where on
+// a bare local engine client and emulator CPU do. Prints the JSON line last: the main
+// figures at 0 ms, and `ratioAtRtt5`.
 //
-// Fairness: both clients are warmed, use the same engine, lease and keep-alive agent, and
-// run the same number of sequential cycles in passes whose order alternates; each side's
-// rate is the median over passes, since other processes share the machine's two cores.
+// Fairness: both clients get the same warm-up (200 cycles each, before any measurement),
+// use the same engine, proxy, lease and keep-alive agent, and run the same number of
+// sequential cycles in passes whose order alternates; each side's rate is the median over
+// passes, since other processes share the machine's two cores. Requests are counted alike
+// on both sides: once per HTTP attempt (v3: middleware inside the retry loop; v2: the
+// 'send' event), so a retry counts on either side.
 // The process runs with the local runtime's defaults (imported first): without them the
 // X-Ray SDK, loaded by Powertools, installs async hooks that tax every promise, which cost
 // the promise-based v3 SDK about twice its CPU per call (the callback-based baseline less)
@@ -19,6 +26,8 @@ import { coordinationTable, stageConfig } from '@meridian/aws'
 import { bootstrapResources, startLocalEngines } from '@meridian/local'
 import { DynamoLockTable, LockService } from '@meridian/lock'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
+import { FaultProxy } from '../test/support/fault-proxy'
+import { countHttpRequests, newRequestCounter } from './support/count-requests'
 
 const require = createRequire(import.meta.url)
 const AWS = require('aws-sdk')
@@ -26,7 +35,9 @@ const DynamoDBLockClient = require('dynamodb-lock-client')
 
 const leaseMs = 10_000
 const passes = 20
+const passesAtRtt5 = 10
 const cyclesPerPass = 20
+const rttMs = 5
 const warmupCycles = 200
 const handoffSamples = 40
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' }
@@ -46,26 +57,21 @@ function median(values: number[]): number {
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits
 
 const engines = await startLocalEngines({ region })
+const proxy = await FaultProxy.start({ target: engines.dynamodbEndpoint })
 try {
   const resources = await bootstrapResources({ stage: 'bench', region, endpoints: engines })
   const coordinationName = resources.tables.get(coordinationTable)!
 
-  // Meridian: v3 client, every command counted once by an initialize-step middleware.
-  let meridianCalls = 0
+  // Meridian: v3 client, every HTTP attempt counted.
+  const meridianCalls = newRequestCounter()
   // Keep-alive connections, as Lambda's runtime uses; both clients get the same agent setup.
   const client = new DynamoDBClient({
-    endpoint: engines.dynamodbEndpoint,
+    endpoint: proxy.endpoint,
     region,
     credentials,
     requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true }) }),
   })
-  client.middlewareStack.add(
-    (next) => (args) => {
-      meridianCalls++
-      return next(args)
-    },
-    { step: 'initialize', name: 'countCalls' },
-  )
+  countHttpRequests(client, meridianCalls)
   const locks = new LockService({ table: new DynamoLockTable(client, coordinationName) })
   const tenant = 'bench'
 
@@ -74,21 +80,6 @@ try {
   for (let i = 0; i < warmupCycles; i++) {
     const lease = await locks.acquire(tenant, 'warm', { leaseMs })
     await locks.release(tenant, 'warm', lease)
-  }
-  // Hand-off: a waiter polls while the holder works; time from release done to acquired.
-  const handoffs: number[] = []
-  for (let i = 0; i < handoffSamples; i++) {
-    const holder = await locks.acquire(tenant, 'handoff', { leaseMs })
-    let releasedAt = 0
-    const waiter = locks
-      .acquire(tenant, 'handoff', { leaseMs, waitMs: 10_000 })
-      .then((lease) => ({ lease, at: performance.now() }))
-    await new Promise((resolve) => setTimeout(resolve, 30 + Math.random() * 70))
-    await locks.release(tenant, 'handoff', holder)
-    releasedAt = performance.now()
-    const { lease, at } = await waiter
-    handoffs.push(Math.max(0, at - releasedAt))
-    await locks.release(tenant, 'handoff', lease)
   }
 
   // Baseline: aws-sdk v2 DocumentClient, its own table keyed by its partition key.
@@ -102,15 +93,15 @@ try {
     }),
   )
   const rawV2 = new AWS.DynamoDB({
-    endpoint: engines.dynamodbEndpoint,
+    endpoint: proxy.endpoint,
     region,
     credentials,
     httpOptions: { agent: new Agent({ keepAlive: true }) },
   })
-  let baselineCalls = 0
-  // v2's request lifecycle: 'send' fires once per HTTP request the SDK makes.
+  const baselineCalls = newRequestCounter()
+  // v2's request lifecycle: 'send' fires once per HTTP request (attempt) the SDK makes.
   AWS.events.on('send', () => {
-    baselineCalls++
+    baselineCalls.byCommand.set('send', (baselineCalls.byCommand.get('send') ?? 0) + 1)
   })
   const documentClient = new AWS.DynamoDB.DocumentClient({ service: rawV2 })
   const baseline = new DynamoDBLockClient.FailOpen({
@@ -143,29 +134,59 @@ try {
     for (let i = 0; i < cyclesPerPass; i++) await cycle()
     return cyclesPerPass / ((performance.now() - started) / 1000)
   }
-  const meridianRates: number[] = []
-  const baselineRates: number[] = []
-  meridianCalls = 0
-  baselineCalls = 0
-  for (let pass = 0; pass < passes; pass++) {
-    if (pass % 2 === 0) {
-      meridianRates.push(await timeCycles(meridianCycle))
-      baselineRates.push(await timeCycles(() => baselineCycle('cycle')))
-    } else {
-      baselineRates.push(await timeCycles(() => baselineCycle('cycle')))
-      meridianRates.push(await timeCycles(meridianCycle))
+  async function measure(passesCount: number) {
+    const meridianRates: number[] = []
+    const baselineRates: number[] = []
+    meridianCalls.reset()
+    baselineCalls.reset()
+    for (let pass = 0; pass < passesCount; pass++) {
+      if (pass % 2 === 0) {
+        meridianRates.push(await timeCycles(meridianCycle))
+        baselineRates.push(await timeCycles(() => baselineCycle('cycle')))
+      } else {
+        baselineRates.push(await timeCycles(() => baselineCycle('cycle')))
+        meridianRates.push(await timeCycles(meridianCycle))
+      }
+    }
+    const cycles = passesCount * cyclesPerPass
+    return {
+      cyclesPerSec: median(meridianRates),
+      baselineCyclesPerSec: median(baselineRates),
+      callsPerCycle: meridianCalls.total() / cycles,
+      baselineCallsPerCycle: baselineCalls.total() / cycles,
+      pairedRatios: meridianRates.map((rate, pass) => rate / baselineRates[pass]!),
     }
   }
-  const cycles = passes * cyclesPerPass
-  const callsPerCycle = meridianCalls / cycles
-  const baselineCallsPerCycle = baselineCalls / cycles
+
+  const atRtt0 = await measure(passes)
+
+  // Hand-off, after both sides had the same warm-up: a waiter polls while the holder
+  // works; time from the moment the release is sent to the waiter's acquire.
+  const handoffs: number[] = []
+  for (let i = 0; i < handoffSamples; i++) {
+    const holder = await locks.acquire(tenant, 'handoff', { leaseMs })
+    const waiter = locks
+      .acquire(tenant, 'handoff', { leaseMs, waitMs: 10_000 })
+      .then((lease) => ({ lease, at: performance.now() }))
+    await new Promise((resolve) => setTimeout(resolve, 30 + Math.random() * 70))
+    const releaseSentAt = performance.now()
+    await locks.release(tenant, 'handoff', holder)
+    const { lease, at } = await waiter
+    handoffs.push(at - releaseSentAt)
+    await locks.release(tenant, 'handoff', lease)
+  }
+
+  proxy.setRoundTrip(rttMs)
+  const atRtt5 = await measure(passesAtRtt5)
   client.destroy()
 
-  const cyclesPerSec = median(meridianRates)
-  const baselineCyclesPerSec = median(baselineRates)
-  const pairedRatios = meridianRates.map((rate, pass) => rate / baselineRates[pass]!)
+  const { cyclesPerSec, baselineCyclesPerSec, callsPerCycle, baselineCallsPerCycle } = atRtt0
+  const perPass = (ratios: number[]) => ratios.map((ratio) => round(ratio)).join(' ')
   console.log(
-    `meridian: ${round(cyclesPerSec)} cycles/s, ${callsPerCycle} calls/cycle; dynamodb-lock-client: ${round(baselineCyclesPerSec)} cycles/s, ${baselineCallsPerCycle} calls/cycle; per-pass ratios ${pairedRatios.map((ratio) => round(ratio)).join(' ')}; hand-off p50 ${round(percentile(handoffs, 50))} ms`,
+    `rtt 0 ms: meridian ${round(cyclesPerSec)} cycles/s, ${callsPerCycle} requests/cycle; dynamodb-lock-client ${round(baselineCyclesPerSec)} cycles/s, ${baselineCallsPerCycle} requests/cycle; per-pass ratios ${perPass(atRtt0.pairedRatios)}; hand-off p50 ${round(percentile(handoffs, 50))} ms`,
+  )
+  console.log(
+    `rtt ${rttMs} ms: meridian ${round(atRtt5.cyclesPerSec)} cycles/s, ${atRtt5.callsPerCycle} requests/cycle; dynamodb-lock-client ${round(atRtt5.baselineCyclesPerSec)} cycles/s, ${atRtt5.baselineCallsPerCycle} requests/cycle; per-pass ratios ${perPass(atRtt5.pairedRatios)}`,
   )
   console.log(
     JSON.stringify({
@@ -176,8 +197,15 @@ try {
       callsPerCycle,
       baselineCallsPerCycle,
       handoffP95Ms: round(percentile(handoffs, 95)),
+      rttMs: [0, rttMs],
+      cyclesPerSecAtRtt5: round(atRtt5.cyclesPerSec),
+      baselineCyclesPerSecAtRtt5: round(atRtt5.baselineCyclesPerSec),
+      ratioAtRtt5: round(atRtt5.cyclesPerSec / atRtt5.baselineCyclesPerSec, 3),
+      callsPerCycleAtRtt5: atRtt5.callsPerCycle,
+      baselineCallsPerCycleAtRtt5: atRtt5.baselineCallsPerCycle,
     }),
   )
 } finally {
+  await proxy.close()
   await engines.stop()
 }

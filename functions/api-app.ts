@@ -7,7 +7,8 @@ import {
   awsEngineProbes,
   createApp,
   DynamoApiKeyStore,
-  DynamoRateLimiter,
+  DynamoRateWindowCounter,
+  LeasingRateLimiter,
 } from '@meridian/api'
 import {
   adminApiKeySecret,
@@ -54,9 +55,8 @@ export const app = createApp({
       store: keyStore,
       bootstrapAdminKey: linkedValue(adminApiKeySecret.resource),
     }),
-    rateLimiter: new DynamoRateLimiter(
-      dynamoClient(),
-      coordinationTableName,
+    rateLimiter: new LeasingRateLimiter(
+      new DynamoRateWindowCounter(dynamoClient(), coordinationTableName),
       requestsPerSecondPerKeyMax,
     ),
   },

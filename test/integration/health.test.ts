@@ -1,4 +1,10 @@
-import { awsEngineProbes, createApp, problemContentType } from '@meridian/api'
+import {
+  awsEngineProbes,
+  createApp,
+  type EngineProbe,
+  problemContentType,
+  sharedProbeRound,
+} from '@meridian/api'
 import { describe, expect, it } from 'vitest'
 
 describe('GET /health', () => {
@@ -11,6 +17,36 @@ describe('GET /health', () => {
       status: 'ok',
       engines: { dynamodb: { ok: true }, sqs: { ok: true }, s3: { ok: true } },
     })
+  })
+
+  it('makes one round of AWS calls for a flood of concurrent and repeated requests', async () => {
+    let checks = 0
+    const counted: EngineProbe[] = awsEngineProbes().map((probe) => ({
+      engine: probe.engine,
+      check: (signal) => {
+        checks++
+        return probe.check(signal)
+      },
+    }))
+    const app = createApp({ probes: counted })
+    const concurrent = await Promise.all(Array.from({ length: 50 }, () => app.request('/health')))
+    for (const response of concurrent) expect(response.status).toBe(200)
+    for (let index = 0; index < 20; index++) expect((await app.request('/health')).status).toBe(200)
+    expect(checks).toBe(counted.length)
+  })
+
+  it('probes again once the shared round is older than the cache period', async () => {
+    let checks = 0
+    let nowMs = 0
+    const probe: EngineProbe = { engine: 'x', check: async () => void checks++ }
+    const check = sharedProbeRound([probe], 3_000, () => nowMs)
+    await check()
+    nowMs = 2_999
+    expect((await check()).checkedAgoMs).toBe(2_999)
+    expect(checks).toBe(1)
+    nowMs = 3_000
+    expect((await check()).checkedAgoMs).toBe(0)
+    expect(checks).toBe(2)
   })
 
   it('answers 503 and names the engine that is down', async () => {

@@ -1,6 +1,9 @@
 // GET /health: whether each engine answers. Probes run in parallel, each bounded by a
 // timeout, and report latency; one engine down makes the answer 503 but still lists the
-// others, so an operator sees at once which one is out.
+// others, so an operator sees at once which one is out. The route is public, so one probe
+// round serves every caller for `healthCacheMs` (3 s) and concurrent callers share the
+// round in flight: a flood of /health makes at most one round of AWS calls per 3 s per
+// instance (a round is one DescribeTable per table, GetQueueAttributes, HeadBucket).
 import { Hono } from 'hono'
 
 export interface EngineProbe {
@@ -42,9 +45,35 @@ function elapsed(started: number): number {
   return Math.round((performance.now() - started) * 10) / 10
 }
 
+export const healthCacheMs = 3_000
+
+export type HealthReport = Awaited<ReturnType<typeof probeEngines>>
+
+/**
+ * One probe round shared by every caller: a round started less than `cacheMs` ago (or
+ * still running) is the answer. The report says when it was taken (`checkedAgoMs`).
+ */
+export function sharedProbeRound(
+  probes: readonly EngineProbe[],
+  cacheMs = healthCacheMs,
+  nowMs: () => number = () => performance.now(),
+): () => Promise<HealthReport & { checkedAgoMs: number }> {
+  let round: { startedMs: number; report: Promise<HealthReport> } | undefined
+  return async () => {
+    const now = nowMs()
+    if (!round || now - round.startedMs >= cacheMs) {
+      round = { startedMs: now, report: probeEngines(probes) }
+    }
+    const { startedMs, report } = round
+    const result = await report
+    return { ...result, checkedAgoMs: Math.max(0, Math.round(nowMs() - startedMs)) }
+  }
+}
+
 export function healthRoutes(probes: readonly EngineProbe[]) {
+  const check = sharedProbeRound(probes)
   return new Hono().get('/', async (c) => {
-    const report = await probeEngines(probes)
+    const report = await check()
     c.header('cache-control', 'no-store')
     return c.json(report, report.status === 'ok' ? 200 : 503)
   })

@@ -17,8 +17,13 @@ export {
 export { Authenticator } from './auth/authenticator'
 export { requiredScope } from './auth/required-scope'
 export { awsEngineProbes } from './aws-probes'
-export { type EngineProbe, probeEngines } from './health'
-export { DynamoRateLimiter, type RateLimiter } from './limits/rate-limiter'
+export { type EngineProbe, probeEngines, sharedProbeRound } from './health'
+export {
+  DynamoRateWindowCounter,
+  LeasingRateLimiter,
+  type RateLimiter,
+  type RateWindowCounter,
+} from './limits/rate-limiter'
 export {
   type ProblemDetails,
   ProblemError,

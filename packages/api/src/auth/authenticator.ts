@@ -1,7 +1,13 @@
-// Turns an Authorization header into a Principal, or a 401. Verified records are cached
-// per instance for `cacheTtlMs` (default 10 s) so a warm Lambda doesn't read DynamoDB on
-// every request; the price is that a revocation takes up to that long to reach every
-// instance. The bootstrap admin key (an SST Secret) is checked without any read.
+// Turns an Authorization header into a Principal, or a 401. Key records are cached per
+// instance (lru-cache): a verified one for `cacheTtlMs` (default 10 s), so a warm Lambda
+// doesn't read DynamoDB on every request, at the price that a revocation takes up to that
+// long to reach every instance; an unknown id for `unknownKeyCacheTtlMs` (default 5 s), so
+// repeating a made-up key costs nothing. Concurrent requests for one uncached id share one
+// read. Ids never seen before are what unauthenticated traffic can vary without limit, so
+// reads of uncached ids are bounded per instance (`keyLookupsPerSecondMax`, default 100);
+// past that a request with an uncached id gets a 503 with Retry-After instead of a read.
+// The bootstrap admin key (an SST Secret) is checked without any read.
+import { LRUCache } from 'lru-cache'
 import { ProblemError } from '../problem'
 import type { ApiKeyStore } from './api-key-store'
 import {
@@ -13,13 +19,17 @@ import {
   secretMatches,
   sha256,
 } from './api-keys'
+import { TokenBucket } from './token-bucket'
 
 export interface AuthenticatorOptions {
   store: ApiKeyStore
   /** The first admin key, from the `AdminApiKey` SST Secret; acts as tenant `default`. */
   bootstrapAdminKey?: string
   cacheTtlMs?: number
+  unknownKeyCacheTtlMs?: number
   cacheEntriesMax?: number
+  /** Reads of ids not in the cache, per second per instance. */
+  keyLookupsPerSecondMax?: number
   nowMs?: () => number
 }
 
@@ -27,12 +37,29 @@ const unauthorized = (detail: string) =>
   new ProblemError({ slug: 'unauthorized', title: 'Unauthorized', status: 401, detail })
 
 export class Authenticator {
-  private readonly cache = new Map<string, { record: ApiKeyRecord; fetchedAtMs: number }>()
+  private readonly cache: LRUCache<string, { record?: ApiKeyRecord }>
+  private readonly lookups: TokenBucket
   private readonly bootstrap?: { id: string; secretSha256: string }
 
   constructor(private readonly options: AuthenticatorOptions) {
     const parsed = options.bootstrapAdminKey ? parseApiKey(options.bootstrapAdminKey) : undefined
     if (parsed) this.bootstrap = { id: parsed.id, secretSha256: sha256(parsed.secret) }
+    const nowMs = options.nowMs ?? (() => performance.now())
+    this.lookups = new TokenBucket(options.keyLookupsPerSecondMax ?? 100, nowMs)
+    const unknownTtlMs = options.unknownKeyCacheTtlMs ?? 5_000
+    this.cache = new LRUCache({
+      max: options.cacheEntriesMax ?? 10_000,
+      ttl: options.cacheTtlMs ?? 10_000,
+      perf: { now: nowMs },
+      // Read the clock on every check (the default caches it for 1 ms on a timer).
+      ttlResolution: 0,
+      fetchMethod: async (id, _stale, { options: entry }) => {
+        if (!this.lookups.tryTake()) throw lookupsExhausted()
+        const record = await this.options.store.get(id)
+        if (!record) entry.ttl = unknownTtlMs
+        return { record }
+      },
+    })
   }
 
   async authenticate(authorization: string | undefined): Promise<Principal> {
@@ -45,7 +72,7 @@ export class Authenticator {
         throw unauthorized('The API key is not valid.')
       return { keyId: parsed.id, tenant: 'default', scopes: new Set<Scope>(scopes) }
     }
-    const record = await this.lookup(parsed.id)
+    const record = (await this.cache.fetch(parsed.id))?.record
     if (!record || !secretMatches(parsed.secret, record.secretSha256)) {
       throw unauthorized('The API key is not valid.')
     }
@@ -57,24 +84,13 @@ export class Authenticator {
   forget(id: string): void {
     this.cache.delete(id)
   }
-
-  private async lookup(id: string): Promise<ApiKeyRecord | undefined> {
-    const now = this.now()
-    const cached = this.cache.get(id)
-    if (cached && now - cached.fetchedAtMs < (this.options.cacheTtlMs ?? 10_000))
-      return cached.record
-    const record = await this.options.store.get(id)
-    if (record) {
-      if (this.cache.size >= (this.options.cacheEntriesMax ?? 10_000)) {
-        const oldest = this.cache.keys().next().value
-        if (oldest !== undefined) this.cache.delete(oldest)
-      }
-      this.cache.set(id, { record, fetchedAtMs: now })
-    }
-    return record
-  }
-
-  private now(): number {
-    return this.options.nowMs?.() ?? Date.now()
-  }
 }
+
+const lookupsExhausted = () =>
+  new ProblemError({
+    headers: { 'retry-after': '1' },
+    slug: 'key-lookups-exhausted',
+    title: 'Service Unavailable',
+    status: 503,
+    detail: 'Too many unknown API keys presented to this instance; retry after a second.',
+  })

@@ -1,0 +1,233 @@
+// `npm run bench -- api`: the HTTP API under load against the raw SDK at the same
+// concurrency on the same engine, in one run. The local runtime (the `npm start` code,
+// DynamoDB Local + fauxqs) serves the API in this process; autocannon drives it from a
+// child process (16 connections, keep-alive), GET and PUT /kv/:key over 256 keys with a
+// real API key. The raw side runs 16 concurrent loops of what a KV request needs at least:
+// a strongly consistent GetItem, and a conditional UpdateItem that bumps a version, on
+// items of the same size in a store table. DynamoDB HTTP requests are counted by SDK
+// middleware on the API's clients and the raw client alike (each attempt once).
+//
+// Fairness: both sides are warmed, then run in passes that alternate which goes first;
+// each figure is the median over passes (the machine's two cores are shared). The rate
+// limit is set high (MERIDIAN_RATE_LIMIT_PER_SECOND, 100,000 unless set) so it doesn't
+// refuse the load, but its lease writes run and are counted. Prints the JSON line last.
+import '@meridian/local/process-defaults'
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb'
+import { dynamoClient, stageConfig, storeTableResource } from '@meridian/aws'
+import { startLocalRuntime } from '@meridian/local'
+import { countHttpRequests, newRequestCounter } from './support/count-requests'
+import type { LoadJob, LoadResult } from './support/http-load'
+
+process.env.MERIDIAN_RATE_LIMIT_PER_SECOND ??= '100000'
+// One request log line per request would measure the terminal; keep warnings and errors.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN'
+
+const concurrency = 16
+const keysCount = 256
+const passes = 3
+const phaseSeconds = 5
+const warmupSeconds = 3
+const value = 'v'.repeat(100)
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+const round = (number: number, digits = 1) => Math.round(number * 10 ** digits) / 10 ** digits
+
+const runtime = await startLocalRuntime({ port: 0, concurrency: 1 })
+// SST's Resource reads the environment once, at load: import it only once the runtime set it.
+const { linkedName } = await import('@meridian/aws/linked')
+const loader = fork(fileURLToPath(new URL('./support/http-load.ts', import.meta.url)), [], {
+  execArgv: ['--import', 'tsx'],
+})
+try {
+  // Every DynamoDB client the API uses, counted (the app made them at import).
+  const apiCalls = newRequestCounter()
+  for (const region of new Set([stageConfig.homeRegion, ...stageConfig.storeRegions]))
+    countHttpRequests(dynamoClient(region), apiCalls)
+
+  const admin = { authorization: `Bearer ${runtime.adminApiKey}` }
+  const created = await fetch(`${runtime.url}/admin/keys`, {
+    method: 'POST',
+    headers: { ...admin, 'content-type': 'application/json' },
+    body: JSON.stringify({ tenant: 'bench', scopes: ['kv:read', 'kv:write'], name: 'bench' }),
+  })
+  if (created.status !== 201) throw new Error(`creating the bench key: ${created.status}`)
+  const { key } = (await created.json()) as { key: string }
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'text/plain' }
+  for (let index = 0; index < keysCount; index++) {
+    const put = await fetch(`${runtime.url}/kv/bench-${index}`, {
+      method: 'PUT',
+      headers,
+      body: value,
+    })
+    if (put.status > 201) throw new Error(`seeding /kv/bench-${index}: ${put.status}`)
+  }
+
+  // The raw side: its own items in a store table, keyed by whatever that table's schema is.
+  const rawCalls = newRequestCounter()
+  const raw = new DynamoDBClient({ region: stageConfig.storeRegions[0] })
+  countHttpRequests(raw, rawCalls)
+  const rawTable = linkedName(storeTableResource(stageConfig.storeRegions[0]!))
+  const { Table } = await raw.send(new DescribeTableCommand({ TableName: rawTable }))
+  const keySchema = Table?.KeySchema ?? []
+  const rawKey = (index: number) =>
+    Object.fromEntries(
+      keySchema.map((part, position) => [
+        part.AttributeName!,
+        { S: position === 0 ? `raw-bench#bench-${index}` : 'item' },
+      ]),
+    )
+  const rawGet = (index: number) =>
+    raw.send(new GetItemCommand({ TableName: rawTable, Key: rawKey(index), ConsistentRead: true }))
+  const rawPut = (index: number) =>
+    raw.send(
+      new UpdateItemCommand({
+        TableName: rawTable,
+        Key: rawKey(index),
+        UpdateExpression: 'SET #value = :value, #version = if_not_exists(#version, :zero) + :one',
+        ConditionExpression: 'attribute_not_exists(#intent)',
+        ExpressionAttributeNames: { '#value': 'value', '#version': 'version', '#intent': 'intent' },
+        ExpressionAttributeValues: {
+          ':value': { B: new TextEncoder().encode(value) },
+          ':zero': { N: '0' },
+          ':one': { N: '1' },
+        },
+      }),
+    )
+  for (let index = 0; index < keysCount; index++) await rawPut(index)
+
+  const load = (job: Omit<LoadJob, 'url' | 'connections' | 'pathPrefix' | 'pathCount'>) =>
+    new Promise<LoadResult>((resolve, reject) => {
+      loader.once('message', (message: { result?: LoadResult; error?: string }) =>
+        message.result ? resolve(message.result) : reject(new Error(message.error)),
+      )
+      loader.send({
+        ...job,
+        url: runtime.url,
+        connections: concurrency,
+        pathPrefix: '/kv/bench-',
+        pathCount: keysCount,
+      } satisfies LoadJob)
+    })
+
+  interface Phase {
+    perSec: number
+    p99Ms: number
+    dynamodbCalls: number
+    requests: number
+  }
+
+  async function apiPhase(method: 'GET' | 'PUT', seconds: number): Promise<Phase> {
+    apiCalls.reset()
+    const result = await load({
+      method,
+      headers,
+      durationSeconds: seconds,
+      ...(method === 'PUT' && { body: value }),
+    })
+    if (result.non2xx > 0 || result.errors > 0)
+      throw new Error(
+        `${method} through the API: ${result.non2xx} non-2xx, ${result.errors} errors`,
+      )
+    return {
+      perSec: result.ok / result.durationSeconds,
+      p99Ms: result.p99Ms,
+      dynamodbCalls: apiCalls.total(),
+      requests: result.ok,
+    }
+  }
+
+  async function rawPhase(call: (index: number) => Promise<unknown>, seconds: number) {
+    rawCalls.reset()
+    const latencies: number[] = []
+    let next = 0
+    const started = performance.now()
+    const endsAt = started + seconds * 1000
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < endsAt) {
+          const sent = performance.now()
+          await call(next++ % keysCount)
+          latencies.push(performance.now() - sent)
+        }
+      }),
+    )
+    const elapsedSeconds = (performance.now() - started) / 1000
+    latencies.sort((a, b) => a - b)
+    return {
+      perSec: latencies.length / elapsedSeconds,
+      p99Ms: latencies[Math.ceil(latencies.length * 0.99) - 1]!,
+      dynamodbCalls: rawCalls.total(),
+      requests: latencies.length,
+    }
+  }
+
+  // Warm both sides (JIT, connections, caches, the first lease of rate-limit tokens).
+  await apiPhase('GET', warmupSeconds)
+  await rawPhase(rawGet, warmupSeconds)
+  await apiPhase('PUT', warmupSeconds)
+  await rawPhase(rawPut, warmupSeconds)
+
+  const samples = {
+    apiGet: [] as Phase[],
+    rawGet: [] as Phase[],
+    apiPut: [] as Phase[],
+    rawPut: [] as Phase[],
+  }
+  for (let pass = 0; pass < passes; pass++) {
+    if (pass % 2 === 0) {
+      samples.apiGet.push(await apiPhase('GET', phaseSeconds))
+      samples.rawGet.push(await rawPhase(rawGet, phaseSeconds))
+      samples.apiPut.push(await apiPhase('PUT', phaseSeconds))
+      samples.rawPut.push(await rawPhase(rawPut, phaseSeconds))
+    } else {
+      samples.rawGet.push(await rawPhase(rawGet, phaseSeconds))
+      samples.apiGet.push(await apiPhase('GET', phaseSeconds))
+      samples.rawPut.push(await rawPhase(rawPut, phaseSeconds))
+      samples.apiPut.push(await apiPhase('PUT', phaseSeconds))
+    }
+  }
+  const perSec = (phases: Phase[]) => median(phases.map((phase) => phase.perSec))
+  const p99 = (phases: Phase[]) => median(phases.map((phase) => phase.p99Ms))
+  // Calls per request over every measured pass together (amortizes lease and ring refreshes).
+  const callsPer = (phases: Phase[]) =>
+    phases.reduce((sum, phase) => sum + phase.dynamodbCalls, 0) /
+    phases.reduce((sum, phase) => sum + phase.requests, 0)
+
+  console.log(
+    `per pass: API GET ${samples.apiGet.map((p) => round(p.perSec)).join(' ')}, raw GET ${samples.rawGet.map((p) => round(p.perSec)).join(' ')}, API PUT ${samples.apiPut.map((p) => round(p.perSec)).join(' ')}, raw PUT ${samples.rawPut.map((p) => round(p.perSec)).join(' ')} (req/s); raw calls per request ${round(callsPer(samples.rawGet), 3)}/${round(callsPer(samples.rawPut), 3)}; rate limit ${process.env.MERIDIAN_RATE_LIMIT_PER_SECOND}/s per key`,
+  )
+  console.log(
+    JSON.stringify({
+      bench: 'api',
+      concurrency,
+      getPerSec: round(perSec(samples.apiGet)),
+      rawGetPerSec: round(perSec(samples.rawGet)),
+      getRatio: round(perSec(samples.apiGet) / perSec(samples.rawGet), 2),
+      putPerSec: round(perSec(samples.apiPut)),
+      rawPutPerSec: round(perSec(samples.rawPut)),
+      putRatio: round(perSec(samples.apiPut) / perSec(samples.rawPut), 2),
+      dynamodbCallsPerGet: round(callsPer(samples.apiGet), 3),
+      dynamodbCallsPerPut: round(callsPer(samples.apiPut), 3),
+      getP99Ms: round(p99(samples.apiGet)),
+      rawGetP99Ms: round(p99(samples.rawGet)),
+      putP99Ms: round(p99(samples.apiPut)),
+      rawPutP99Ms: round(p99(samples.rawPut)),
+      replicas: Number(process.env.MERIDIAN_KV_REPLICAS ?? 1),
+      writeQuorum: Number(process.env.MERIDIAN_KV_WRITE_QUORUM ?? 1),
+    }),
+  )
+} finally {
+  loader.disconnect()
+  await runtime.stop()
+}
