@@ -3,9 +3,8 @@ import { localProcessDefaults } from './packages/local/src/local-defaults'
 
 // Two projects: pure unit tests run with no engines; everything under test/integration,
 // test/chaos and test/e2e shares one DynamoDB Local + fauxqs started by the global setup.
-// The local runtime's process defaults (no SDK Node-version warning; X-Ray in manual mode,
-// so loading the tracer installs no async hooks on every promise), set here for the main
-// process (global setup) and below for the test workers.
+// The local runtime's process defaults (no SDK Node-version warning per thread), set here
+// for the main process (global setup) and below for the test workers.
 for (const [name, value] of Object.entries(localProcessDefaults)) process.env[name] ??= value
 
 export default defineConfig({

@@ -107,6 +107,7 @@ const sqs = new SQSClient({ region, useQueueUrlAsEndpoint: false })
 const pollers = subscriptionPollers(resources, {
   sqs,
   invoke: pool.invoke.bind(pool),
+  maximumConcurrency: pool.size,
   waitTimeSeconds: 2,
 })
 for (const poller of pollers) poller.start()

@@ -15,6 +15,7 @@ import {
   coordinationTable,
   currentCorrelationId,
   dynamoClient,
+  settings,
 } from '@meridian/aws'
 import { linkedName, linkedValue } from '@meridian/aws/linked'
 import { DynamoLockTable, LockService } from '@meridian/lock'
@@ -25,7 +26,7 @@ import { mapReduceService } from './mapreduce-service'
 import { transactionService } from './txn-service'
 
 /** Requests per second per API key, across all instances. */
-const requestsPerSecondPerKeyMax = Number(process.env.MERIDIAN_RATE_LIMIT_PER_SECOND ?? 100)
+const requestsPerSecondPerKeyMax = settings().MERIDIAN_RATE_LIMIT_PER_SECOND
 
 const coordinationTableName = linkedName(coordinationTable.resource)
 const keyStore = new DynamoApiKeyStore(dynamoClient(), coordinationTableName)

@@ -7,6 +7,7 @@ import {
   mapQueue,
   reduceQueue,
   s3Client,
+  settings,
   sqsClient,
 } from '@meridian/aws'
 import { linkedName, linkedUrl } from '@meridian/aws/linked'
@@ -17,10 +18,8 @@ import {
   type TaskHooks,
 } from '@meridian/mapreduce'
 
-/** Jobs one tenant may submit over the API to run at once (an integer ≥ 1; JobService checks). */
-export const runningJobsPerTenantMax = Number(
-  process.env.MERIDIAN_RUNNING_JOBS_PER_TENANT_MAX || 10,
-)
+/** Jobs one tenant may submit over the API to run at once (an integer ≥ 1). */
+export const runningJobsPerTenantMax = settings().MERIDIAN_RUNNING_JOBS_PER_TENANT_MAX
 
 /**
  * The job service on the AWS adapters. `limitRunningJobs` is for the API only: a client can

@@ -2,6 +2,7 @@
 // the scheduled handlers as crons, and the bucket's upload notifications, all from the
 // shared wiring that the local runtime also runs.
 import {
+  awsMaximumConcurrency,
   bucketNotifications,
   queueSubscriptions,
   type Schedule,
@@ -25,7 +26,9 @@ for (const subscription of queueSubscriptions) {
       batch: { size: subscription.batchSize, partialResponses: true },
       transform: {
         eventSourceMapping: {
-          scalingConfig: { maximumConcurrency: subscription.maximumConcurrency },
+          scalingConfig: {
+            maximumConcurrency: awsMaximumConcurrency(subscription.queue.resource),
+          },
         },
       },
     },

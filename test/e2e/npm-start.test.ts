@@ -2,7 +2,10 @@
 // with every engine up, and on Ctrl-C (SIGINT) stops everything it started, leaving no
 // DynamoDB Local (Java) behind.
 import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createConnection } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { repositoryRoot } from '@meridian/local'
 import { describe, expect, it } from 'vitest'
 import { freePort } from '../../packages/local/src/free-port'
@@ -21,10 +24,12 @@ function portAcceptsConnections(port: number): Promise<boolean> {
 describe('npm start', () => {
   it('serves /health with every engine up and stops everything on SIGINT', async () => {
     const port = await freePort()
+    // Persistence is the default; this run keeps its data in a directory of its own.
+    const dataDirectory = mkdtempSync(join(tmpdir(), 'meridian-npm-start-'))
     // Its own process group, signalled as a whole: exactly what Ctrl-C in a terminal does.
     const child = spawn('npm', ['start'], {
       cwd: repositoryRoot,
-      env: { ...process.env, PORT: String(port) },
+      env: { ...process.env, PORT: String(port), MERIDIAN_DATA_DIR: dataDirectory },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     })
@@ -48,6 +53,7 @@ describe('npm start', () => {
       await checkRunningThenInterrupt()
     } finally {
       signalGroup('SIGKILL')
+      rmSync(dataDirectory, { recursive: true, force: true })
     }
 
     async function checkRunningThenInterrupt() {
@@ -56,6 +62,7 @@ describe('npm start', () => {
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
       expect(output).toContain(`http://localhost:${port}`)
+      expect(output).toContain(`(data in ${dataDirectory})`)
       // The bootstrap admin key is printed once, so the user can make the first request.
       expect(output).toMatch(/admin API key \(shown once; [^)]*\): mrd_[0-9a-f]{16}_[\w-]{43}/)
       const dynamodbPort = Number(/DynamoDB Local http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1])

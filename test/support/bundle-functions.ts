@@ -16,6 +16,8 @@ export interface HandlerBundle {
   exports: string[]
   bytes: number
   packages: string[]
+  /** Every source file esbuild read, as paths relative to the repository root. */
+  inputs: string[]
   code: string
 }
 
@@ -54,6 +56,7 @@ export async function bundleHandler(root: string, handler: string): Promise<Hand
       exports: [],
       bytes: 0,
       packages: [],
+      inputs: [],
       code: '',
     }
   }
@@ -75,6 +78,7 @@ export async function bundleHandler(root: string, handler: string): Promise<Hand
     exports: meta.exports,
     bytes: output.contents.byteLength,
     packages: packagesOf(root, Object.keys(metafile.inputs)),
+    inputs: Object.keys(metafile.inputs),
     code: output.text,
   }
 }

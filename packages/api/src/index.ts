@@ -31,3 +31,4 @@ export {
   problemResponse,
   problemType,
 } from './problem'
+export { eventStreamBudgetMs, jobEventStream, reconnectRetryMs } from './routes/job-events'

@@ -1,26 +1,25 @@
 // AWS SDK clients, one per service and region, created lazily and reused across
 // invocations (Lambda keeps module state between warm invocations). Endpoints come from
-// the SDK's own configuration; the tracer captures them on Lambda only. Endpoints come from
 // the SDK's own configuration (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS,
 // AWS_ENDPOINT_URL_S3), which the local runtime sets, so no code branches on "local".
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { S3Client } from '@aws-sdk/client-s3'
 import { SQSClient } from '@aws-sdk/client-sqs'
+import { settings } from './settings'
 import { stageConfig } from './stage-config'
-import { tracer } from './telemetry'
 
 const dynamoClients = new Map<string, DynamoDBClient>()
 const sqsClients = new Map<string, SQSClient>()
 const s3Clients = new Map<string, S3Client>()
 
 function homeRegion(): string {
-  return process.env.AWS_REGION ?? stageConfig.homeRegion
+  return settings().AWS_REGION ?? stageConfig.homeRegion
 }
 
 export function dynamoClient(region: string = homeRegion()): DynamoDBClient {
   let client = dynamoClients.get(region)
   if (!client) {
-    client = tracer.captureAWSv3Client(new DynamoDBClient({ region }))
+    client = new DynamoDBClient({ region })
     dynamoClients.set(region, client)
   }
   return client
@@ -31,7 +30,7 @@ export function sqsClient(region: string = homeRegion()): SQSClient {
   if (!client) {
     // Route by the configured endpoint, not the queue URL's host: on AWS both are the
     // regional endpoint; locally the URL's host (sqs.<region>.localhost) doesn't resolve.
-    client = tracer.captureAWSv3Client(new SQSClient({ region, useQueueUrlAsEndpoint: false }))
+    client = new SQSClient({ region, useQueueUrlAsEndpoint: false })
     sqsClients.set(region, client)
   }
   return client
@@ -41,7 +40,7 @@ export function s3Client(region: string = homeRegion()): S3Client {
   let client = s3Clients.get(region)
   if (!client) {
     // Path-style addressing works on AWS and on local emulators alike (no wildcard DNS).
-    client = tracer.captureAWSv3Client(new S3Client({ region, forcePathStyle: true }))
+    client = new S3Client({ region, forcePathStyle: true })
     s3Clients.set(region, client)
   }
   return client

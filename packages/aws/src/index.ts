@@ -7,6 +7,7 @@
 export * from './clients'
 export * from './correlation'
 export * from './resources'
+export * from './settings'
 export * from './stage-config'
 export * from './telemetry'
 export * from './wiring'

@@ -1,9 +1,9 @@
 // Powertools for every function: metrics as CloudWatch embedded metric format (namespace
-// Meridian), and the tracer, which captures the AWS SDK clients on Lambda and does nothing
-// elsewhere (it turns itself off outside the Lambda runtime, so locally too). Metric names
-// are a closed list, so dashboards and alarms can rely on them.
+// Meridian). Metric names are a closed list, so dashboards and alarms can rely on them.
+// No tracer: no function enables X-Ray active tracing, and Powertools' tracer loaded the
+// X-Ray SDK (and its async hooks) into every bundle to produce no traces. Requests are
+// followed by their correlation id in the logs instead.
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
-import { Tracer } from '@aws-lambda-powertools/tracer'
 
 export const metricNames = [
   'LockAcquired',
@@ -21,7 +21,6 @@ export const metricNames = [
 export type MetricName = (typeof metricNames)[number]
 
 export const metrics = new Metrics({ namespace: 'Meridian', serviceName: 'meridian' })
-export const tracer = new Tracer({ serviceName: 'meridian' })
 
 export function countMetric(name: MetricName, value = 1): void {
   metrics.addMetric(name, MetricUnit.Count, value)

@@ -28,8 +28,6 @@ export interface QueueSubscription {
   handler: string
   /** Records per invocation (SQS allows 1–10 without a batching window). */
   batchSize: number
-  /** Concurrent invocations for this queue (SQS event source `maximumConcurrency`). */
-  maximumConcurrency: number
   /** The function timeout; the queue's visibility timeout must be at least 6× this. */
   timeoutSeconds: number
   links: Links
@@ -79,14 +77,14 @@ const mapReduceLinks: Links = [
 ]
 
 // MapReduce task workers: one task per invocation (a task is seconds of work, and a
-// failure then redelivers only itself); two concurrent invocations per queue keep both
-// local cores busy. 60 s × 6 = the queues' 360 s visibility timeout.
+// failure then redelivers only itself). 60 s × 6 = the queues' 360 s visibility timeout.
+// How many run at once is the environment's: `awsMaximumConcurrency` (stage-config.ts)
+// on AWS, one per invocation thread locally.
 export const queueSubscriptions: QueueSubscription[] = [
   {
     queue: mapQueue,
     handler: 'functions/map-worker.handler',
     batchSize: 1,
-    maximumConcurrency: 2,
     timeoutSeconds: 60,
     links: mapReduceLinks,
   },
@@ -94,7 +92,6 @@ export const queueSubscriptions: QueueSubscription[] = [
     queue: reduceQueue,
     handler: 'functions/reduce-worker.handler',
     batchSize: 1,
-    maximumConcurrency: 2,
     timeoutSeconds: 60,
     links: mapReduceLinks,
   },

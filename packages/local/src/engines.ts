@@ -1,6 +1,8 @@
 // Starts both local engines on free ports (or given ones) and stops them in reverse
-// order. A failure while starting stops whatever had already started.
-import { join } from 'node:path'
+// order. A failure while starting stops whatever had already started. With a data
+// directory, both keep their data there (DynamoDB under dynamodb/, S3 objects under s3/);
+// without one, everything is in memory (the test suite's throwaway engines).
+import { join, resolve } from 'node:path'
 import { startDynamoDbLocal } from './dynamodb-local'
 import { startFauxqs } from './fauxqs'
 import { freePort } from './free-port'
@@ -17,20 +19,29 @@ export interface LocalEnginesOptions {
   region: string
   dynamodbPort?: number
   fauxqsPort?: number
-  /** Keep DynamoDB data under this directory (for example `.data/dynamodb`). */
-  persistDirectory?: string
+  /** Keep DynamoDB data and S3 objects under this directory (for example `.data`). */
+  dataDirectory?: string
 }
 
-export const defaultPersistDirectory = join('.data', 'dynamodb')
+/** Where each engine keeps its files under a data directory, as absolute paths. */
+export function engineDirectories(dataDirectory: string): { dynamodb: string; s3: string } {
+  const root = resolve(dataDirectory)
+  return { dynamodb: join(root, 'dynamodb'), s3: join(root, 's3') }
+}
 
 export async function startLocalEngines(options: LocalEnginesOptions): Promise<LocalEngines> {
+  const directories = options.dataDirectory ? engineDirectories(options.dataDirectory) : undefined
   const [dynamodb, fauxqs] = await Promise.allSettled([
     (async () =>
       startDynamoDbLocal({
         port: options.dynamodbPort ?? (await freePort()),
-        persistDirectory: options.persistDirectory,
+        persistDirectory: directories?.dynamodb,
       }))(),
-    startFauxqs({ port: options.fauxqsPort ?? 0, region: options.region }),
+    startFauxqs({
+      port: options.fauxqsPort ?? 0,
+      region: options.region,
+      s3Directory: directories?.s3,
+    }),
   ])
   if (dynamodb.status === 'rejected' || fauxqs.status === 'rejected') {
     for (const result of [fauxqs, dynamodb]) {

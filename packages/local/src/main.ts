@@ -1,10 +1,13 @@
 // `npm start`: the local runtime in the foreground until Ctrl-C (or SIGTERM), then
-// everything it started is stopped in reverse order. Options come from the environment:
-// PORT (default 3000), MERIDIAN_PERSIST=1 to keep DynamoDB data under .data/, and
-// MERIDIAN_CONCURRENCY for the number of invocation threads (default: cores), and
-// MERIDIAN_ADMIN_KEY for the bootstrap admin API key (default: a new one, printed once).
+// everything it started is stopped in reverse order. Options come from the environment,
+// validated before anything starts (packages/aws/src/settings.ts): PORT (default 3000),
+// MERIDIAN_PERSIST (default 1: keep DynamoDB data and S3 objects under MERIDIAN_DATA_DIR,
+// default .data; 0 for a throwaway run), MERIDIAN_CONCURRENCY for the number of
+// invocation threads (default: cores), and MERIDIAN_ADMIN_KEY for the bootstrap admin API
+// key (default: a new one, printed once).
 // First: it sets environment defaults that must be in place before the SDK loads.
 import './process-defaults'
+import { parseSettings, SettingsError } from '@meridian/aws'
 import { JavaMissingError } from './java'
 import { startLocalRuntime } from './runtime'
 
@@ -12,21 +15,20 @@ import { startLocalRuntime } from './runtime'
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true'
 
 const started = performance.now()
-const concurrency = process.env.MERIDIAN_CONCURRENCY
-  ? Number(process.env.MERIDIAN_CONCURRENCY)
-  : undefined
 const log = (line: string) => console.log(`[meridian] ${line}`)
 
 try {
+  // Every variable at once, including those only the functions read: a bad one stops here.
+  const settings = parseSettings(process.env)
   const runtime = await startLocalRuntime({
-    port: Number(process.env.PORT ?? 3000),
-    persist: ['1', 'true'].includes(process.env.MERIDIAN_PERSIST ?? ''),
-    concurrency,
-    adminApiKey: process.env.MERIDIAN_ADMIN_KEY,
+    port: settings.PORT,
+    dataDirectory: settings.MERIDIAN_PERSIST ? settings.MERIDIAN_DATA_DIR : undefined,
+    concurrency: settings.MERIDIAN_CONCURRENCY,
+    adminApiKey: settings.MERIDIAN_ADMIN_KEY,
     log,
   })
   const seconds = ((performance.now() - started) / 1000).toFixed(1)
-  if (!process.env.MERIDIAN_ADMIN_KEY) {
+  if (!settings.MERIDIAN_ADMIN_KEY) {
     log(
       `admin API key (shown once; set MERIDIAN_ADMIN_KEY to choose your own): ${runtime.adminApiKey}`,
     )
@@ -49,7 +51,7 @@ try {
   process.on('SIGINT', () => void shutdown('SIGINT'))
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
 } catch (error) {
-  if (error instanceof JavaMissingError) {
+  if (error instanceof JavaMissingError || error instanceof SettingsError) {
     console.error(`[meridian] ${error.message}`)
   } else {
     console.error('[meridian] failed to start:', error)

@@ -1,6 +1,7 @@
 // The whole local runtime behind `npm start`: engines, resources, the SST resource
 // environment, the API on a port, SQS pollers and scheduled handlers. Tests use the same
 // pieces, so what `npm start` runs is what the suite checks.
+import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { S3Client } from '@aws-sdk/client-s3'
 import { SQSClient } from '@aws-sdk/client-sqs'
@@ -8,19 +9,24 @@ import { type ServerType, serve } from '@hono/node-server'
 import { generateApiKey } from '@meridian/api/api-keys'
 import { bucketNotifications, schedules, stageConfig } from '@meridian/aws'
 import { bootstrapResources } from './bootstrap'
-import { defaultPersistDirectory, startLocalEngines } from './engines'
+import { engineDirectories, startLocalEngines } from './engines'
+import { scheduledEvent } from './lambda-events'
 import { resourceEnvironment } from './local-resources'
 import { S3NotificationWatcher } from './s3-notifications'
 import { Scheduler } from './scheduler'
 import { subscriptionPollers } from './sqs-poller'
 import { WorkerPool } from './worker-pool'
 
+/** Re-sends the unfinished tasks of running jobs (functions/job-sweeper.ts). */
+const redriveHandler = 'functions/job-sweeper.redrive'
+
 export const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url))
 
 export interface LocalRuntimeOptions {
   port: number
   stage?: string
-  persist?: boolean
+  /** Keep DynamoDB data and S3 objects here across restarts; all in memory when absent. */
+  dataDirectory?: string
   /** Invocation threads; defaults to the number of cores. */
   concurrency?: number
   /** The bootstrap admin API key; one is made (and reported in `adminApiKey`) when absent. */
@@ -40,7 +46,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const stage = options.stage ?? 'local'
   const engines = await startLocalEngines({
     region,
-    persistDirectory: options.persist ? defaultPersistDirectory : undefined,
+    dataDirectory: options.dataDirectory,
   })
   const cleanups: Array<() => Promise<void>> = [() => engines.stop()]
   const stop = async () => {
@@ -61,6 +67,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const pollers = subscriptionPollers(resources, {
       sqs,
       invoke,
+      maximumConcurrency: pool.size,
       onInvocationError: (error, records, handler) =>
         log(`${handler} failed on ${records.length} record(s): ${error.name}: ${error.message}`),
     })
@@ -68,6 +75,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       poller.start()
       cleanups.push(() => poller.stop())
     }
+    // fauxqs's queues are in memory: task messages sent before a restart are gone, while
+    // the jobs they belong to survived in DynamoDB. Re-send every unfinished task of every
+    // running job once, in the background (effects are idempotent; a duplicate is wasted
+    // work only). On AWS, SQS keeps messages, so this is local-only.
+    void invoke(redriveHandler, scheduledEvent('job-redrive', region), {
+      functionName: 'job-redrive',
+      timeoutMs: 60_000,
+    }).then((outcome) => {
+      if (!outcome.ok) log(`job redrive failed: ${outcome.error.name}: ${outcome.error.message}`)
+    })
     const scheduler = new Scheduler({
       schedules,
       region,
@@ -99,9 +116,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     cleanups.push(() => closeServer(server))
     const address = server.address()
     const port = typeof address === 'object' && address ? address.port : options.port
-    log(
-      `engines: DynamoDB Local ${engines.dynamodbEndpoint}${options.persist ? ` (data in ${defaultPersistDirectory})` : ' (in memory)'}, fauxqs ${engines.sqsEndpoint}`,
-    )
+    const kept = options.dataDirectory
+      ? ` (data in ${dirname(engineDirectories(options.dataDirectory).dynamodb)})`
+      : ' (in memory)'
+    log(`engines: DynamoDB Local ${engines.dynamodbEndpoint}, fauxqs ${engines.sqsEndpoint}${kept}`)
     log(
       `pollers: ${pollers.length} queue subscription(s), ${schedules.length} schedule(s), ${pool.size} invocation thread(s)`,
     )

@@ -129,11 +129,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /**
  * One poller per queue subscription wired in packages/aws (wiring.ts), with that
- * subscription's batch size, concurrency and timeout, as Lambda's event source mappings.
+ * subscription's batch size and timeout, as Lambda's event source mappings. Concurrency is
+ * the local machine's (one per invocation thread), not the AWS stage's.
  */
 export function subscriptionPollers(
   resources: Pick<LocalResources, 'queues' | 'region'>,
-  options: Pick<SqsPollerOptions, 'sqs' | 'invoke' | 'waitTimeSeconds' | 'onInvocationError'>,
+  options: Pick<
+    SqsPollerOptions,
+    'sqs' | 'invoke' | 'waitTimeSeconds' | 'onInvocationError' | 'maximumConcurrency'
+  >,
 ): SqsPoller[] {
   return queueSubscriptions.map((subscription) => {
     const queue = resources.queues.get(subscription.queue.resource)
@@ -145,7 +149,6 @@ export function subscriptionPollers(
       region: resources.region,
       handler: subscription.handler,
       batchSize: subscription.batchSize,
-      maximumConcurrency: subscription.maximumConcurrency,
       invocation: {
         functionName: subscription.handler,
         timeoutMs: subscription.timeoutSeconds * 1000,

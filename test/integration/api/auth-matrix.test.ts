@@ -1,9 +1,19 @@
 // Every protected route, walked from the app's own route table: no key, a malformed key, an
 // unknown key and a revoked key get 401; a key without the route's scope gets 403; and a
 // tenant asking for another tenant's KV key, lock, transaction or job gets a 404 — never data.
-import { requiredScope, type Scope, scopes } from '@meridian/api'
+import {
+  Authenticator,
+  createApp,
+  DynamoApiKeyStore,
+  requiredScope,
+  type Scope,
+  scopes,
+} from '@meridian/api'
+import { coordinationTable, dynamoClient } from '@meridian/aws'
+import { linkedName } from '@meridian/aws/linked'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
+  adminKey,
   app,
   bearer,
   concretePath,
@@ -79,6 +89,22 @@ describe('the auth matrix', () => {
         }
       }
     }
+  })
+  it('refuses a route missing from the scope table with 403, even to the admin key', async () => {
+    // The real middleware in front of a route that was added without a scope-table entry.
+    const keyStore = new DynamoApiKeyStore(dynamoClient(), linkedName(coordinationTable.resource))
+    const authenticator = new Authenticator({ store: keyStore, bootstrapAdminKey: adminKey() })
+    const withUnlistedRoute = createApp({ probes: [], security: { authenticator, keyStore } })
+    withUnlistedRoute.get('/unlisted/report', (c) => c.text('should never be served'))
+
+    const response = await withUnlistedRoute.request('/unlisted/report', {
+      headers: bearer(adminKey()),
+    })
+    expect(response.status).toBe(403)
+    expect(await expectProblem(response)).toMatchObject({
+      type: 'urn:meridian:problem:forbidden',
+    })
+    expect((await withUnlistedRoute.request('/unlisted/report')).status).toBe(401)
   })
 })
 

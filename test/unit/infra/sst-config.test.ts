@@ -221,15 +221,29 @@ describe('queues', () => {
     }
   })
 
-  it('keeps each visibility timeout at least 6× its subscriber timeout and concurrency within AWS bounds', () => {
+  it('keeps each visibility timeout at least 6× its subscriber timeout and batch sizes within SQS bounds', () => {
     for (const subscription of queueSubscriptions) {
       expect(subscription.queue.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(
         6 * subscription.timeoutSeconds,
       )
-      expect(subscription.maximumConcurrency).toBeGreaterThanOrEqual(2)
-      expect(subscription.maximumConcurrency).toBeLessThanOrEqual(1000)
       expect(subscription.batchSize).toBeGreaterThanOrEqual(1)
       expect(subscription.batchSize).toBeLessThanOrEqual(10)
+    }
+  })
+  it('scales every queue subscriber on AWS by the stage config, not by the local machine', () => {
+    for (const subscription of queueSubscriptions) {
+      const queue = standIns.byName(subscription.queue.resource)!
+      const subscribe = queue.calls.find((call) => call.method === 'subscribe')!
+      const expected =
+        stageConfig.subscriberMaximumConcurrencyByQueue[subscription.queue.resource] ??
+        stageConfig.subscriberMaximumConcurrency
+      expect(subscribe.args[1]).toMatchObject({
+        transform: { eventSourceMapping: { scalingConfig: { maximumConcurrency: expected } } },
+      })
+      // Within the SQS event source's bounds, and sized for real jobs, not two local cores.
+      expect(expected).toBeGreaterThanOrEqual(2)
+      expect(expected).toBeLessThanOrEqual(1000)
+      expect(expected).toBeGreaterThanOrEqual(50)
     }
   })
 })
@@ -279,6 +293,20 @@ describe('functions', () => {
         bundle.packages.filter((name) => !production.has(name)),
         bundle.handler,
       ).toEqual([])
+    }
+  })
+
+  it('bundles no X-Ray SDK (no function enables active tracing) and one copy of Powertools commons', () => {
+    for (const bundle of bundles.values()) {
+      expect(
+        bundle.packages.filter((name) => name.includes('xray')),
+        bundle.handler,
+      ).toEqual([])
+      const commons = bundle.inputs.filter((input) =>
+        input.includes('@aws-lambda-powertools/commons/'),
+      )
+      const copies = new Set(commons.map((input) => input.split('/commons/')[0]))
+      expect(copies.size, bundle.handler).toBeLessThanOrEqual(1)
     }
   })
 })

@@ -41,6 +41,6 @@ describe('requiredScope', () => {
     expect(requiredScope('POST', '/txn')).toBe('txn')
     expect(requiredScope('GET', '/jobs/x/events')).toBe('jobs')
     expect(requiredScope('POST', '/admin/keys')).toBe('admin')
-    expect(requiredScope('GET', '/elsewhere')).toBeUndefined()
+    expect(requiredScope('GET', '/elsewhere')).toBeUndefined() // refused by the middleware
   })
 })

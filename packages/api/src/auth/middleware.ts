@@ -12,8 +12,16 @@ export function authentication(authenticator: Authenticator): MiddlewareHandler<
   return async (c, next) => {
     const principal = await authenticator.authenticate(c.req.header('authorization'))
     const scope = requiredScope(c.req.method, c.req.path)
-    // No route lives outside the scope table; an unknown path goes on to the 404.
-    if (scope !== undefined && !principal.scopes.has(scope)) {
+    // Fail closed: a path the scope table doesn't list is refused, whichever key asks.
+    if (scope === undefined) {
+      throw new ProblemError({
+        slug: 'forbidden',
+        title: 'Forbidden',
+        status: 403,
+        detail: `No scope grants ${c.req.method} ${c.req.path}.`,
+      })
+    }
+    if (!principal.scopes.has(scope)) {
       throw new ProblemError({
         slug: 'forbidden',
         title: 'Forbidden',

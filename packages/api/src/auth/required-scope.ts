@@ -1,5 +1,6 @@
-// Which scope each route demands, in one table: the auth matrix test walks it, so a new
-// route without an entry is caught (it would fall to `undefined` and be refused).
+// Which scope each route demands, in one table: the auth matrix test walks it. A path
+// outside the table has no scope, and the middleware refuses it (fails closed), so a new
+// route someone forgets to list here is unreachable rather than open to every key.
 import type { Scope } from './api-keys'
 
 const readMethods = new Set(['GET', 'HEAD'])

@@ -8,7 +8,6 @@
 
 import { createRoute, z } from '@hono/zod-openapi'
 import {
-  isTerminal,
   JobConditionError,
   JobNotFoundError,
   type JobService,
@@ -17,10 +16,10 @@ import {
   TooManyRunningJobsError,
 } from '@meridian/mapreduce'
 import type { Context } from 'hono'
-import { streamSSE } from 'hono/streaming'
 import type { AppEnv } from '../app'
 import { openApiRouter } from '../openapi'
 import { ProblemError } from '../problem'
+import { jobEventStream, lastEventId } from './job-events'
 import {
   accessProblems,
   apiKeySecurity,
@@ -287,8 +286,9 @@ const eventsRoute = createRoute({
   responses: {
     200: {
       description:
-        '`progress` events carry the job (as GET /jobs/{id}) when it changes; the stream ends ' +
-        'with `end` (the job finished) or `timeout`, each carrying the state',
+        '`progress` events carry the job (as GET /jobs/{id}) when it changes, with an id that a ' +
+        'reconnect sends back as Last-Event-ID; the stream ends with `end` (the job finished), ' +
+        '`timeout` (timeoutSeconds) or, before the API function times out, `reconnect`',
       content: { 'text/event-stream': { schema: z.string() } },
     },
     ...problemResponses({ ...badId, ...accessProblems, ...notFound }),
@@ -367,34 +367,9 @@ export function jobRoutes(jobs: JobService) {
       async (c) => {
         const { id } = c.req.valid('param')
         const { timeoutSeconds, intervalMs } = c.req.valid('query')
-        const tenant = c.get('tenant')
-        const first = await guarded(() => jobs.get(tenant, id))
-        return streamSSE(c, async (stream) => {
-          const deadline = Date.now() + timeoutSeconds * 1000
-          let job = first
-          let sent = ''
-          let sequence = 0
-          for (;;) {
-            const snapshot = JSON.stringify(job)
-            if (snapshot !== sent) {
-              await stream.writeSSE({ event: 'progress', data: snapshot, id: String(sequence++) })
-              sent = snapshot
-            }
-            if (isTerminal(job.state)) {
-              await stream.writeSSE({ event: 'end', data: JSON.stringify({ state: job.state }) })
-              return
-            }
-            if (Date.now() >= deadline || stream.aborted) {
-              await stream.writeSSE({
-                event: 'timeout',
-                data: JSON.stringify({ state: job.state }),
-              })
-              return
-            }
-            await stream.sleep(intervalMs)
-            job = await jobs.get(tenant, id)
-          }
-        })
+        lastEventId(c)
+        const first = await guarded(() => jobs.get(c.get('tenant'), id))
+        return jobEventStream(c, jobs, first, { timeoutSeconds, intervalMs })
       },
       rejectWith((c) => {
         checkId(c)
