@@ -55,10 +55,18 @@ async function expectEachTaskCountedOnce(
 const count = (outcomes: readonly string[], outcome: string) =>
   outcomes.filter((candidate) => candidate === outcome).length
 
-/** Waits (bounded) until the workers have reported at least this many task runs. */
-async function taskRunsReported(harness: Harness, runs: number) {
-  for (let attempt = 0; attempt < 100 && harness.taskOutcomes().length < runs; attempt++)
-    await delay(100)
+/**
+ * Waits (bounded) until the workers have reported at least this many task runs, and at
+ * least `completed` completions: a worker reports its run after the job may already show
+ * as done, and under load a redelivery can add runs, so a count of runs alone can be
+ * reached before the last completion is reported.
+ */
+async function taskRunsReported(harness: Harness, runs: number, completed = 0) {
+  const reported = () => {
+    const outcomes = harness.taskOutcomes()
+    return outcomes.length >= runs && count(outcomes, 'completed') >= completed
+  }
+  for (let attempt = 0; attempt < 100 && !reported(); attempt++) await delay(100)
   return harness.taskOutcomes()
 }
 
@@ -71,7 +79,7 @@ describe('MapReduce under faults', () => {
         // Task 0 of each stage killed its instance on first delivery (map, then reduce),
         // and the redelivered task completed on a fresh one.
         expect(harness.instancesReplaced()).toBe(2)
-        expect(count(await taskRunsReported(harness, tasks), 'completed')).toBe(tasks)
+        expect(count(await taskRunsReported(harness, tasks, tasks), 'completed')).toBe(tasks)
       },
     ))
 
@@ -79,7 +87,7 @@ describe('MapReduce under faults', () => {
     expectEachTaskCountedOnce({ fault: 'duplicate' }, 3, async (harness, tasks) => {
       // Every task ran from both copies of its message: one run counted it, the other was
       // recognised as a duplicate (or, once the job had finished, stopped).
-      const outcomes = await taskRunsReported(harness, 2 * tasks)
+      const outcomes = await taskRunsReported(harness, 2 * tasks, tasks)
       expect(count(outcomes, 'completed')).toBe(tasks)
       expect(count(outcomes, 'duplicate')).toBeGreaterThan(0)
       expect(count(outcomes, 'duplicate') + count(outcomes, 'stopped')).toBeGreaterThanOrEqual(
