@@ -8,18 +8,25 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
+  ScanCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
 import {
+  ItemAbsentError,
   KeyInTransactionError,
+  KeyMovedError,
   KeyNotFoundError,
   StaleFenceError,
+  StaleRingError,
   StoreError,
   VersionMismatchError,
 } from './errors'
-import { type Intent, itemAttributes } from './item-format'
+import { gateVersionAttribute, type Intent, itemAttributes, ringGateKey } from './item-format'
 import type {
   PutValue,
+  ReadOptions,
   RegionalStore,
   StoredItem,
   WriteOptions,
@@ -34,10 +41,19 @@ const names = {
   '#fence': itemAttributes.fence,
   '#updatedAtMs': itemAttributes.updatedAtMs,
   '#intent': itemAttributes.intent,
+  '#movedTo': itemAttributes.movedTo,
+  '#gate': gateVersionAttribute,
+  '#placedAt': itemAttributes.placedAt,
 } as const
 
 // Condition parts. A key is live when it has a version and is not a tombstone.
 const noIntent = 'attribute_not_exists(#intent)'
+const notMoved = 'attribute_not_exists(#movedTo)'
+const exists = 'attribute_exists(#version)'
+const neverWritten = 'attribute_not_exists(#version)'
+const writeAttemptsMax = 3
+const gateOpen = '(attribute_not_exists(#gate) OR #gate <= :ringVersion)'
+const placedBefore = '(attribute_not_exists(#placedAt) OR #placedAt < :ringVersion)'
 const fenceNotStale = '(attribute_not_exists(#fence) OR #fence <= :fence)'
 const live = '(attribute_exists(#version) AND NOT #deleted = :true)'
 const absent = '(attribute_not_exists(#version) OR #deleted = :true)'
@@ -68,7 +84,7 @@ export class DynamoRegionalStore implements RegionalStore {
     this.nowMs = options.nowMs ?? Date.now
   }
 
-  async get(storageKey: string): Promise<StoredItem | undefined> {
+  async get(storageKey: string, options: ReadOptions = {}): Promise<StoredItem | undefined> {
     const output = await this.client.send(
       new GetItemCommand({
         TableName: this.tableName,
@@ -76,7 +92,186 @@ export class DynamoRegionalStore implements RegionalStore {
         ConsistentRead: true,
       }),
     )
-    return output.Item ? itemFromAttributes(output.Item) : undefined
+    if (output.Item) return itemFromAttributes(output.Item)
+    await this.checkGate(storageKey, options.ringVersion)
+    return undefined
+  }
+
+  /** The table's gate version (0 when no migration ever raised it). */
+  async gateVersion(): Promise<number> {
+    const output = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { [itemAttributes.key]: { S: ringGateKey } },
+        ConsistentRead: true,
+      }),
+    )
+    return numberOf(output.Item?.[gateVersionAttribute]) ?? 0
+  }
+
+  /** An answer that rests on the key's absence stands only if no newer ring gated the table. */
+  private async checkGate(storageKey: string, ringVersion: number | undefined): Promise<void> {
+    if (ringVersion === undefined) return
+    const gate = await this.gateVersion()
+    if (gate > ringVersion) throw new StaleRingError(storageKey, ringVersion, gate)
+  }
+
+  async raiseGate(ringVersion: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [itemAttributes.key]: { S: ringGateKey } },
+          UpdateExpression: 'SET #gate = :ringVersion',
+          ConditionExpression: 'attribute_not_exists(#gate) OR #gate < :ringVersion',
+          ExpressionAttributeNames: { '#gate': gateVersionAttribute },
+          ExpressionAttributeValues: { ':ringVersion': { N: String(ringVersion) } },
+        }),
+      )
+    } catch (error) {
+      // Already at this version or newer: nothing to do.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error
+    }
+  }
+
+  async freeze(
+    storageKey: string,
+    region: string,
+    ringVersion: number,
+  ): Promise<StoredItem | undefined> {
+    try {
+      const output = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [itemAttributes.key]: { S: storageKey } },
+          UpdateExpression: 'SET #movedTo = :region',
+          ConditionExpression: `attribute_exists(#version) AND ${noIntent} AND (${notMoved} OR #movedTo = :region) AND ${placedBefore}`,
+          ExpressionAttributeNames: {
+            '#version': itemAttributes.version,
+            '#intent': itemAttributes.intent,
+            '#movedTo': itemAttributes.movedTo,
+            '#placedAt': itemAttributes.placedAt,
+          },
+          ExpressionAttributeValues: {
+            ':region': { S: region },
+            ':ringVersion': { N: String(ringVersion) },
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      )
+      return output.Attributes ? itemFromAttributes(output.Attributes) : undefined
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error
+      const current = error.Item ? itemFromAttributes(error.Item) : undefined
+      if (current?.intent) {
+        throw new KeyInTransactionError(storageKey, current.intent.transactionId, { cause: error })
+      }
+      if (current?.placedAt !== undefined && current.placedAt >= ringVersion) {
+        throw new StaleRingError(storageKey, ringVersion, current.placedAt, { cause: error })
+      }
+      // No versioned copy here: an intent-free item without a version can't exist, so the key
+      // was never written in this table and there is nothing to hand over.
+      if (!current || current.version === 0) return undefined
+      throw new StoreError(
+        `${JSON.stringify(storageKey)} is frozen for ${current.movedTo}, not ${region}`,
+        { cause: error },
+      )
+    }
+  }
+
+  async copyIn(item: StoredItem, ringVersion: number): Promise<boolean> {
+    const set = ['#version = :version', '#updatedAtMs = :now', '#placedAt = :ringVersion']
+    const remove = ['#movedTo']
+    const values: Record<string, AttributeValue> = {
+      ':ringVersion': { N: String(ringVersion) },
+      ':version': { N: String(item.version) },
+      ':now': { N: String(item.updatedAtMs ?? this.nowMs()) },
+    }
+    if (item.deleted) {
+      set.push('#deleted = :true')
+      values[':true'] = { BOOL: true }
+      remove.push('#value', '#contentType')
+    } else {
+      if (item.value === undefined) throw new StoreError('copyIn needs a value or a tombstone')
+      set.push('#value = :value', '#contentType = :contentType')
+      values[':value'] = { B: item.value }
+      values[':contentType'] = { S: item.contentType ?? 'application/octet-stream' }
+      remove.push('#deleted')
+    }
+    if (item.fence !== undefined) {
+      set.push('#fence = :fence')
+      values[':fence'] = { N: String(item.fence) }
+    }
+    const update = `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`
+    // Older here, or the same version still frozen from an earlier move away: take the copy.
+    const condition = `${noIntent} AND (attribute_not_exists(#version) OR #version < :version OR (#version = :version AND attribute_exists(#movedTo)))`
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [itemAttributes.key]: { S: item.storageKey } },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: namesUsedBy(`${update} ${condition}`),
+          ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      )
+      return true
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error
+      const current = error.Item ? itemFromAttributes(error.Item) : undefined
+      // Written here since the copy was made (same or newer version, not frozen): done.
+      if (current && !current.movedTo && current.version >= item.version) return false
+      throw new StoreError(
+        `copy of ${JSON.stringify(item.storageKey)} at version ${item.version} refused`,
+        { cause: error },
+      )
+    }
+  }
+
+  async strip(storageKey: string, version: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [itemAttributes.key]: { S: storageKey } },
+          UpdateExpression: 'REMOVE #value, #contentType',
+          ConditionExpression: 'attribute_exists(#movedTo) AND #version = :version',
+          ExpressionAttributeNames: {
+            '#value': 'value',
+            '#contentType': 'contentType',
+            '#movedTo': 'movedTo',
+            '#version': 'version',
+          },
+          ExpressionAttributeValues: { ':version': { N: String(version) } },
+        }),
+      )
+    } catch (error) {
+      // Not frozen at that version (already stripped and moved back, or copied anew): leave it.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error
+    }
+  }
+
+  async *scan(segment: number, totalSegments: number): AsyncIterable<StoredItem[]> {
+    let startKey: Record<string, AttributeValue> | undefined
+    do {
+      const output = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          Segment: segment,
+          TotalSegments: totalSegments,
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      )
+      startKey = output.LastEvaluatedKey
+      const items = (output.Items ?? [])
+        .filter((item) => item[itemAttributes.key]?.S !== ringGateKey)
+        .map(itemFromAttributes)
+      yield items
+    } while (startKey)
   }
 
   put(storageKey: string, value: PutValue, options: WriteOptions = {}): Promise<WriteResult> {
@@ -115,7 +310,7 @@ export class DynamoRegionalStore implements RegionalStore {
     options: WriteOptions,
     operationValues: Record<string, AttributeValue>,
   ): Promise<WriteResult> {
-    const conditions = [noIntent]
+    const conditions = [noIntent, notMoved]
     const values: Record<string, AttributeValue> = {
       ...operationValues,
       ':true': { BOOL: true },
@@ -137,34 +332,136 @@ export class DynamoRegionalStore implements RegionalStore {
       conditions.push(versionMatches)
       values[':expectedVersion'] = { N: String(options.expectedVersion) }
     } else if (operation === 'delete') conditions.push(live)
+    // A write that may create the key must pass the table's gate, which takes a transaction
+    // (a condition on another item); so first try it as an update of an existing copy, and
+    // only a key with no copy here pays for the transaction.
+    const mayCreate =
+      operation === 'put' &&
+      options.assignedVersion === undefined &&
+      (options.expectedVersion === undefined || options.expectedVersion === 'absent')
+    const gated = mayCreate && options.ringVersion !== undefined
+    if (gated || options.requireItem) conditions.push(exists)
     const expression = [update, ...conditions].join(' ')
-    try {
-      const output = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { [itemAttributes.key]: { S: storageKey } },
-          UpdateExpression: update,
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: namesUsedBy(expression),
-          ExpressionAttributeValues: usedOnly(values, expression),
-          // Only the old version and tombstone flag are needed, but DynamoDB returns every
-          // attribute the update touched, the old value included; it costs no capacity.
-          ReturnValues: 'UPDATED_OLD',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      )
-      const old = output.Attributes ?? {}
-      const oldVersion = numberOf(old[itemAttributes.version])
-      const wasLive = oldVersion !== undefined && old[itemAttributes.deleted]?.BOOL !== true
-      return {
-        version: options.assignedVersion ?? (oldVersion ?? 0) + 1,
-        created: operation === 'put' && !wasLive,
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const output = await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { [itemAttributes.key]: { S: storageKey } },
+            UpdateExpression: update,
+            ConditionExpression: conditions.join(' AND '),
+            ExpressionAttributeNames: namesUsedBy(expression),
+            ExpressionAttributeValues: usedOnly(values, expression),
+            // Only the old version and tombstone flag are needed, but DynamoDB returns every
+            // attribute the update touched, the old value included; it costs no capacity.
+            ReturnValues: 'UPDATED_OLD',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        )
+        const old = output.Attributes ?? {}
+        const oldVersion = numberOf(old[itemAttributes.version])
+        const wasLive = oldVersion !== undefined && old[itemAttributes.deleted]?.BOOL !== true
+        return {
+          version: options.assignedVersion ?? (oldVersion ?? 0) + 1,
+          created: operation === 'put' && !wasLive,
+        }
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error
+        const noCopy = !error.Item || error.Item[itemAttributes.version] === undefined
+        if (
+          noCopy &&
+          !error.Item?.[itemAttributes.intent] &&
+          !error.Item?.[itemAttributes.movedTo]
+        ) {
+          if (options.requireItem) throw new ItemAbsentError(storageKey, { cause: error })
+          if (gated) {
+            const withoutExists = conditions.filter((condition) => condition !== exists)
+            const created = await this.createBehindGate(
+              operation,
+              storageKey,
+              update,
+              withoutExists,
+              values,
+              options,
+            )
+            if (created) return created
+            if (attempt < writeAttemptsMax) continue
+          }
+          await this.checkGate(storageKey, options.ringVersion)
+        }
+        throw conditionFailure(operation, storageKey, options, error.Item, error)
       }
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        throw conditionFailure(operation, storageKey, options, error)
+    }
+  }
+
+  /**
+   * Creates the key in one transaction with a check that the table's gate is not newer;
+   * undefined when a copy appeared meanwhile (the caller retries as an update).
+   */
+  private async createBehindGate(
+    operation: Operation,
+    storageKey: string,
+    update: string,
+    conditions: string[],
+    values: Record<string, AttributeValue>,
+    options: WriteOptions,
+  ): Promise<WriteResult | undefined> {
+    const ringVersion = { ':ringVersion': { N: String(options.ringVersion) } }
+    const condition = [...conditions, neverWritten].join(' AND ')
+    // The key is placed here under this ring (item-format.ts, placedAt).
+    const placed = update.replace(/^SET /, 'SET #placedAt = :ringVersion, ')
+    const expression = `${placed} ${condition}`
+    const placedValues = { ...values, ...ringVersion }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              {
+                ConditionCheck: {
+                  TableName: this.tableName,
+                  Key: { [itemAttributes.key]: { S: ringGateKey } },
+                  ConditionExpression: gateOpen,
+                  ExpressionAttributeNames: { '#gate': gateVersionAttribute },
+                  ExpressionAttributeValues: ringVersion,
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
+              },
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: { [itemAttributes.key]: { S: storageKey } },
+                  UpdateExpression: placed,
+                  ConditionExpression: condition,
+                  ExpressionAttributeNames: namesUsedBy(expression),
+                  ExpressionAttributeValues: usedOnly(placedValues, expression),
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
+              },
+            ],
+          }),
+        )
+        return { version: 1, created: true }
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error
+        const [gate, item] = error.CancellationReasons ?? []
+        if (gate?.Code === 'ConditionalCheckFailed') {
+          const gateVersion = numberOf(gate.Item?.[gateVersionAttribute]) ?? 0
+          throw new StaleRingError(storageKey, options.ringVersion ?? 0, gateVersion, {
+            cause: error,
+          })
+        }
+        if (item?.Code === 'ConditionalCheckFailed') {
+          const current = item.Item ? itemFromAttributes(item.Item) : undefined
+          // A copy appeared since the first attempt: the caller retries as an update.
+          if (current && current.version > 0 && !current.movedTo && !current.intent)
+            return undefined
+          throw conditionFailure(operation, storageKey, options, item.Item, error)
+        }
+        // A concurrent transaction on the same items: nothing was written; try again.
+        if (attempt < writeAttemptsMax) continue
+        throw new StoreError(`create of ${JSON.stringify(storageKey)} cancelled`, { cause: error })
       }
-      throw error
     }
   }
 }
@@ -174,11 +471,13 @@ function conditionFailure(
   operation: Operation,
   storageKey: string,
   options: WriteOptions,
-  error: ConditionalCheckFailedException,
+  old: Record<string, AttributeValue> | undefined,
+  error: Error,
 ): StoreError {
-  const current = error.Item ? itemFromAttributes(error.Item) : undefined
+  const current = old ? itemFromAttributes(old) : undefined
   const cause = { cause: error }
   const isLive = current !== undefined && !current.deleted && current.version > 0
+  if (current?.movedTo) return new KeyMovedError(storageKey, current.movedTo, cause)
   if (current?.intent) {
     return new KeyInTransactionError(storageKey, current.intent.transactionId, cause)
   }
@@ -248,6 +547,10 @@ export function itemFromAttributes(item: Record<string, AttributeValue>): Stored
   if (updatedAtMs !== undefined) stored.updatedAtMs = updatedAtMs
   const intent = item[itemAttributes.intent]?.M
   if (intent !== undefined) stored.intent = intentFromAttributes(intent)
+  const movedTo = item[itemAttributes.movedTo]?.S
+  if (movedTo !== undefined) stored.movedTo = movedTo
+  const placedAt = numberOf(item[itemAttributes.placedAt])
+  if (placedAt !== undefined) stored.placedAt = placedAt
   return stored
 }
 

@@ -146,3 +146,63 @@ export class InvalidRingConfigError extends StoreError {
 export class RingUnavailableError extends StoreError {
   override name = 'RingUnavailableError'
 }
+
+/**
+ * The key was handed to another region's table by a ring migration; this copy is frozen.
+ * The caller routed by an older ring: reload it and retry at `region`.
+ */
+export class KeyMovedError extends StoreError {
+  override name = 'KeyMovedError'
+  constructor(
+    readonly key: string,
+    readonly region: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${JSON.stringify(key)} moved to ${region}`, options)
+  }
+}
+
+/**
+ * A table refused a create or an "absent" answer because a ring migration raised it to a
+ * newer ring version than the caller routed by: reload the ring and retry.
+ */
+export class StaleRingError extends StoreError {
+  override name = 'StaleRingError'
+  constructor(
+    readonly key: string,
+    readonly routedVersion: number,
+    readonly gateVersion: number,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `${JSON.stringify(key)} routed by ring version ${routedVersion}; the table is at ${gateVersion}`,
+      options,
+    )
+  }
+}
+
+/** A write that required an existing copy of the key found none (ring migration internals). */
+export class ItemAbsentError extends StoreError {
+  override name = 'ItemAbsentError'
+  constructor(
+    readonly key: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${JSON.stringify(key)} has no copy in this table`, options)
+  }
+}
+
+/** The key's ring change is still settling (a migration is raising its gates); retry shortly. */
+export class RingChangingError extends StoreError {
+  override name = 'RingChangingError'
+}
+
+/** A ring change was asked for while a migration runs; one migration at a time. */
+export class RingMigrationInProgressError extends StoreError {
+  override name = 'RingMigrationInProgressError'
+}
+
+/** A ring change this deployment can't carry out online (replication R > 1). */
+export class RingChangeUnsupportedError extends StoreError {
+  override name = 'RingChangeUnsupportedError'
+}

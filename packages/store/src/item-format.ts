@@ -12,6 +12,18 @@
 //   fence        N     highest fencing token any accepted write carried (absent: none yet)
 //   updatedAtMs  N     wall-clock time of the last write (informational only)
 //   intent       M     a prepared transaction's pending write (absent: none), see Intent
+//   movedTo      S     set when a ring migration handed the key to another region's table
+//                      (ring-migration.ts): this copy is frozen, every write is refused,
+//                      and once the destination holds it the value is stripped
+//   placedAt     N     the ring version under which the key was created in, or copied
+//                      into, this table: a handover by a handler on an older ring than
+//                      that is refused (StaleRingError), so a stale handler can't move a
+//                      key that a later migration brought back here
+//
+// One more item per table, pk `!ring` (storage keys always contain '#', so it can't
+// collide), holds `gateVersion`: the ring version a migration raised the table to. A
+// writer or reader that routed by an older ring gets StaleRingError instead of creating a
+// key here or answering "absent", so a handler with a stale ring can't strand a write.
 //
 // While an intent is present, plain writes are refused (condition
 // `attribute_not_exists(intent)`); reads return the committed value and the intent, and
@@ -26,7 +38,13 @@ export const itemAttributes = {
   fence: 'fence',
   updatedAtMs: 'updatedAtMs',
   intent: 'intent',
+  movedTo: 'movedTo',
+  placedAt: 'placedAt',
 } as const
+
+/** The per-table gate item (see above) and its attribute. */
+export const ringGateKey = '!ring'
+export const gateVersionAttribute = 'gateVersion'
 
 /** A transaction's staged write on one key (attribute `intent`, a map). */
 export interface Intent {

@@ -31,11 +31,10 @@ function memoryRingStore(): RingConfigStore {
   }
 }
 
-const down: RegionalStore = {
-  get: () => Promise.reject(new Error('region down')),
-  put: () => Promise.reject(new Error('region down')),
-  delete: () => Promise.reject(new Error('region down')),
-}
+// Every call fails, as a region that does not answer.
+const down = new Proxy({} as RegionalStore, {
+  get: () => () => Promise.reject(new Error('region down')),
+})
 
 function service(replication: Replication, stores?: Record<string, RegionalStore>) {
   const memory = Object.fromEntries(regions.map((region) => [region, new MemoryRegionalStore()]))

@@ -4,14 +4,19 @@
 // (test/integration/store/store-contract.ts): each operation is atomic, conditions are
 // evaluated in the same order of precedence, values are copied in and out.
 import {
+  ItemAbsentError,
   KeyInTransactionError,
+  KeyMovedError,
   KeyNotFoundError,
   StaleFenceError,
+  StaleRingError,
+  StoreError,
   VersionMismatchError,
 } from './errors'
 import type { Intent } from './item-format'
 import type {
   PutValue,
+  ReadOptions,
   RegionalStore,
   StoredItem,
   WriteOptions,
@@ -21,20 +26,109 @@ import type {
 export class MemoryRegionalStore implements RegionalStore {
   private readonly items = new Map<string, StoredItem>()
   private readonly nowMs: () => number
+  private gate = 0
 
-  constructor(options: { nowMs?: () => number } = {}) {
+  private readonly pause: () => Promise<void>
+
+  /** `pause` runs before every operation: a simulation's scheduler parks calls there. */
+  constructor(options: { nowMs?: () => number; pause?: () => Promise<void> } = {}) {
     this.nowMs = options.nowMs ?? Date.now
+    this.pause = options.pause ?? yieldTurn
   }
 
-  async get(storageKey: string): Promise<StoredItem | undefined> {
-    await yieldTurn()
+  async get(storageKey: string, options: ReadOptions = {}): Promise<StoredItem | undefined> {
+    await this.pause()
+    const item = this.items.get(storageKey)
+    if (!item) this.checkGate(storageKey, options.ringVersion)
+    return item && copyItem(item)
+  }
+
+  /** The item as stored, at once and without a pause (for a simulation's final checks). */
+  peek(storageKey: string): StoredItem | undefined {
     const item = this.items.get(storageKey)
     return item && copyItem(item)
   }
 
-  async put(storageKey: string, value: PutValue, options: WriteOptions = {}): Promise<WriteResult> {
-    await yieldTurn()
+  async gateVersion(): Promise<number> {
+    return this.gate
+  }
+
+  async raiseGate(ringVersion: number): Promise<void> {
+    await this.pause()
+    this.gate = Math.max(this.gate, ringVersion)
+  }
+
+  async freeze(
+    storageKey: string,
+    region: string,
+    ringVersion: number,
+  ): Promise<StoredItem | undefined> {
+    await this.pause()
     const current = this.items.get(storageKey)
+    if (!current || current.version === 0) {
+      if (current?.intent) throw new KeyInTransactionError(storageKey, current.intent.transactionId)
+      return undefined
+    }
+    if (current.intent) throw new KeyInTransactionError(storageKey, current.intent.transactionId)
+    if (current.placedAt !== undefined && current.placedAt >= ringVersion) {
+      throw new StaleRingError(storageKey, ringVersion, current.placedAt)
+    }
+    if (current.movedTo !== undefined && current.movedTo !== region) {
+      throw new StoreError(
+        `${JSON.stringify(storageKey)} is frozen for ${current.movedTo}, not ${region}`,
+      )
+    }
+    current.movedTo = region
+    return copyItem(current)
+  }
+
+  async copyIn(item: StoredItem, ringVersion: number): Promise<boolean> {
+    await this.pause()
+    const current = this.items.get(item.storageKey)
+    const takes =
+      !current?.intent &&
+      (!current ||
+        current.version === 0 ||
+        current.version < item.version ||
+        (current.version === item.version && current.movedTo !== undefined))
+    if (!takes) {
+      if (current && !current.movedTo && current.version >= item.version) return false
+      throw new StoreError(
+        `copy of ${JSON.stringify(item.storageKey)} at version ${item.version} refused`,
+      )
+    }
+    const { movedTo: _movedTo, intent: _intent, ...copied } = copyItem(item)
+    this.items.set(item.storageKey, { ...copied, placedAt: ringVersion })
+    return true
+  }
+
+  async strip(storageKey: string, version: number): Promise<void> {
+    await this.pause()
+    const current = this.items.get(storageKey)
+    if (!current?.movedTo || current.version !== version) return
+    delete current.value
+    delete current.contentType
+  }
+
+  async *scan(segment: number, totalSegments: number): AsyncIterable<StoredItem[]> {
+    await this.pause()
+    const keys = [...this.items.keys()].filter((key) => segmentOf(key, totalSegments) === segment)
+    yield keys.flatMap((key) => {
+      const item = this.items.get(key)
+      return item ? [copyItem(item)] : []
+    })
+  }
+
+  private checkGate(storageKey: string, ringVersion: number | undefined): void {
+    if (ringVersion !== undefined && this.gate > ringVersion) {
+      throw new StaleRingError(storageKey, ringVersion, this.gate)
+    }
+  }
+
+  async put(storageKey: string, value: PutValue, options: WriteOptions = {}): Promise<WriteResult> {
+    await this.pause()
+    const current = this.items.get(storageKey)
+    this.checkPlacement(storageKey, options, current, true)
     check('put', storageKey, options, current)
     const next: StoredItem = {
       ...withoutValue(current, storageKey),
@@ -49,16 +143,36 @@ export class MemoryRegionalStore implements RegionalStore {
     if (options.expectedVersion === 'absent') {
       throw new RangeError('a delete cannot expect the key to be absent')
     }
-    await yieldTurn()
+    await this.pause()
     const current = this.items.get(storageKey)
+    this.checkPlacement(storageKey, options, current, false)
     check('delete', storageKey, options, current)
     const next: StoredItem = { ...withoutValue(current, storageKey), deleted: true }
     return this.apply(storageKey, options, current, next, false)
   }
 
+  /** Moved copies refuse writes; a key with no copy obeys requireItem and the gate. */
+  private checkPlacement(
+    storageKey: string,
+    options: WriteOptions,
+    current: StoredItem | undefined,
+    isPut: boolean,
+  ): void {
+    if (current?.movedTo) throw new KeyMovedError(storageKey, current.movedTo)
+    if (current && (current.version > 0 || current.intent)) return
+    if (options.requireItem) throw new ItemAbsentError(storageKey)
+    const mayCreate =
+      isPut &&
+      options.assignedVersion === undefined &&
+      (options.expectedVersion === undefined || options.expectedVersion === 'absent')
+    // A create, or an answer that rests on absence (not found, version mismatch).
+    if (mayCreate || options.expectedVersion !== undefined || !isPut)
+      this.checkGate(storageKey, options.ringVersion)
+  }
+
   /** Stages a transaction intent as the transactions package would (simulation only). */
   async stageIntent(storageKey: string, intent: Intent): Promise<void> {
-    await yieldTurn()
+    await this.pause()
     const current = this.items.get(storageKey)
     if (current?.intent) throw new KeyInTransactionError(storageKey, current.intent.transactionId)
     // Like DynamoDB, staging on a key never written makes an item with no version and no value.
@@ -76,6 +190,8 @@ export class MemoryRegionalStore implements RegionalStore {
     next.version = options.assignedVersion ?? (current?.version ?? 0) + 1
     next.updatedAtMs = this.nowMs()
     if (options.fence !== undefined) next.fence = options.fence
+    const creates = !current || (current.version === 0 && !current.intent)
+    if (creates && options.ringVersion !== undefined) next.placedAt = options.ringVersion
     this.items.set(storageKey, next)
     return { version: next.version, created: isPut && !isLive(current) }
   }
@@ -121,10 +237,12 @@ function isLive(item: StoredItem | undefined): boolean {
 function withoutValue(current: StoredItem | undefined, storageKey: string): StoredItem {
   const base: StoredItem = { storageKey, version: current?.version ?? 0, deleted: false }
   if (current?.fence !== undefined) base.fence = current.fence
+  if (current?.placedAt !== undefined) base.placedAt = current.placedAt
   return base
 }
 
 function copyItem(item: StoredItem): StoredItem {
+  // Carries movedTo along with the rest.
   const copy: StoredItem = { ...item }
   if (item.value) copy.value = item.value.slice()
   if (item.intent) copy.intent = { ...item.intent }
@@ -134,4 +252,13 @@ function copyItem(item: StoredItem): StoredItem {
 // Lets other simulated calls interleave between operations, as they would over the network.
 function yieldTurn(): Promise<void> {
   return Promise.resolve()
+}
+
+/** A stable split of keys into scan segments (DynamoDB splits by its own hash). */
+function segmentOf(key: string, totalSegments: number): number {
+  let hash = 0x811c9dc5
+  for (let index = 0; index < key.length; index++) {
+    hash = Math.imul(hash ^ key.charCodeAt(index), 0x01000193) >>> 0
+  }
+  return hash % totalSegments
 }

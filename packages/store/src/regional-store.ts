@@ -15,6 +15,18 @@ export interface StoredItem {
   fence?: number
   intent?: Intent
   updatedAtMs?: number
+  /** Set on a copy a ring migration handed to this region; the copy is frozen. */
+  movedTo?: string
+  /** The ring version the key was created or copied here under (see item-format.ts). */
+  placedAt?: number
+}
+
+export interface ReadOptions {
+  /**
+   * The ring version the caller routed by. When the key has no item here, the answer
+   * "absent" stands only if the table's gate is not newer; otherwise StaleRingError.
+   */
+  ringVersion?: number
 }
 
 export interface WriteOptions {
@@ -36,6 +48,14 @@ export interface WriteOptions {
    * replica assigns its current version + 1.
    */
   assignedVersion?: number
+  /**
+   * The ring version the caller routed by. A write that would create the key checks it
+   * against the table's gate (StaleRingError when the gate is newer), in one transaction.
+   * Callers outside the ring (contract tests) leave it out: no gate check.
+   */
+  ringVersion?: number
+  /** Refuse with ItemAbsentError, writing nothing, when the table has no copy of the key. */
+  requireItem?: boolean
 }
 
 export interface PutValue {
@@ -51,7 +71,7 @@ export interface WriteResult {
 
 export interface RegionalStore {
   /** A strongly consistent read; undefined when the key was never written. */
-  get(storageKey: string): Promise<StoredItem | undefined>
+  get(storageKey: string, options?: ReadOptions): Promise<StoredItem | undefined>
   /**
    * Writes a value in one conditional write. Throws VersionMismatchError, StaleFenceError or
    * KeyInTransactionError when the condition fails (checked in that order of precedence:
@@ -64,4 +84,24 @@ export interface RegionalStore {
    * same errors as put.
    */
   delete(storageKey: string, options?: WriteOptions): Promise<WriteResult>
+
+  // Ring migration (ring-migration.ts). Each is one conditional write, safe to repeat.
+  /** Raises the table's gate to `ringVersion` (never lowers it). */
+  raiseGate(ringVersion: number): Promise<void>
+  /**
+   * Marks the key's copy as handed to `region` by a handler on ring `ringVersion` and
+   * returns it as frozen; undefined when the table has no copy (nothing to move, nothing
+   * written). KeyInTransactionError while an intent is held; StaleRingError when the copy
+   * was placed here under `ringVersion` or a later ring.
+   */
+  freeze(storageKey: string, region: string, ringVersion: number): Promise<StoredItem | undefined>
+  /**
+   * Writes a frozen copy from another table here (placed at `ringVersion`), unless this
+   * table already holds the key at that version or newer. Returns true when it wrote.
+   */
+  copyIn(item: StoredItem, ringVersion: number): Promise<boolean>
+  /** Drops the value of a frozen copy at `version` (the destination holds it); keeps the marker. */
+  strip(storageKey: string, version: number): Promise<void>
+  /** Every item of segment `segment` of `totalSegments`, a page at a time (strongly consistent). */
+  scan(segment: number, totalSegments: number): AsyncIterable<StoredItem[]>
 }
