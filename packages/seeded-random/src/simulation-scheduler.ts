@@ -1,8 +1,12 @@
 // A seeded scheduler for deterministic simulation: every port call parks until the
 // scheduler picks it, in an order drawn from the seed, and the fake clock moves a random
 // step each time. The same seed replays the same interleaving, so a failure is reproducible.
-import { seededRandom } from '@meridian/seeded-random'
-import type { FakeClock } from '../memory/fake-clock'
+import { seededRandom } from './index'
+
+/** A clock the scheduler moves forward one random step per released call. */
+export interface AdvancingClock {
+  advance(ms: number): void
+}
 
 const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve))
 
@@ -15,7 +19,7 @@ export class SimulationScheduler {
 
   constructor(
     seed: number,
-    readonly clock: FakeClock,
+    readonly clock: AdvancingClock,
     private readonly clockStepMaxMs: number,
     private readonly stepsMax = 10_000,
   ) {

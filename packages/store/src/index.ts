@@ -17,6 +17,7 @@
  */
 
 export * from './create-kv-service'
+export * from './dynamo-migration-log'
 export * from './dynamo-regional-store'
 export * from './dynamo-ring-config-store'
 export * from './errors'
@@ -24,8 +25,10 @@ export * from './item-format'
 export * from './kv-service'
 export * from './limits'
 export * from './memory-regional-store'
+export * from './memory-ring'
 export * from './quorum'
 export * from './regional-store'
 export * from './ring-cache'
 export * from './ring-config'
+export * from './ring-migration'
 export * from './ring-router'

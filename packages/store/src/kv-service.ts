@@ -29,10 +29,15 @@
 // to writeAttemptsMax times.
 import {
   InvalidRingConfigError,
+  ItemAbsentError,
   KeyInTransactionError,
+  KeyMovedError,
   KeyNotFoundError,
   QuorumNotReachedError,
+  RingChangingError,
   StaleFenceError,
+  StaleRingError,
+  StoreError,
   VersionMismatchError,
 } from './errors'
 import { type Intent, storageKey } from './item-format'
@@ -44,7 +49,7 @@ import {
 } from './limits'
 import { awaitQuorum } from './quorum'
 import type { RegionalStore, StoredItem, WriteOptions, WriteResult } from './regional-store'
-import type { RingCache } from './ring-cache'
+import type { CurrentRing, RingCache } from './ring-cache'
 import type { RingConfig, RingLayout, RingNode } from './ring-config'
 
 /** What a reader that met an intent should see, decided by the transaction's record. */
@@ -74,6 +79,9 @@ export interface Replication {
 }
 
 export const writeAttemptsMax = 3
+
+/** Tries (with a ring reload between them) before a request gives up on a moving ring. */
+export const ringAttemptsMax = 5
 
 export interface KvServiceOptions {
   /** One regional store per region, by region name. */
@@ -113,9 +121,16 @@ interface Replica {
   store: RegionalStore
 }
 
+/** Where an R = 1 request goes: the owner, and while the key moves, its old owner too. */
+interface SingleRoute {
+  target: Replica
+  source?: Replica
+  ringVersion: number
+}
+
 export class KvService {
   readonly replication: Replication
-  private readonly stores: Readonly<Record<string, RegionalStore>>
+  readonly stores: Readonly<Record<string, RegionalStore>>
   private readonly ring: RingCache
   private readonly resolveIntent: IntentResolver | undefined
 
@@ -163,6 +178,11 @@ export class KvService {
     return this.ring.replace(expectedVersion, config)
   }
 
+  /** The ring cache this service routes by (the migration service shares it). */
+  get ringCache(): RingCache {
+    return this.ring
+  }
+
   async owners(tenant: string, key: string): Promise<KeyOwners> {
     assertValidKey(key)
     const routed = storageKey(tenant, key)
@@ -174,12 +194,12 @@ export class KvService {
   async get(tenant: string, key: string): Promise<KvItem> {
     assertValidKey(key)
     const routed = storageKey(tenant, key)
+    if (this.replication.replicas === 1) {
+      const item = await this.onCurrentRing(routed, (route) => this.readRouted(routed, route))
+      return this.visible(key, routed, item)
+    }
     const { replicas } = await this.route(routed)
-    const item =
-      replicas.length === 1
-        ? await replicas[0]!.store.get(routed)
-        : await this.readQuorum(routed, replicas)
-    return this.visible(key, routed, item)
+    return this.visible(key, routed, await this.readQuorum(routed, replicas))
   }
 
   async put(
@@ -193,29 +213,150 @@ export class KvService {
     const contentType = options.contentType ?? defaultContentType
     assertValidContentType(contentType)
     const routed = storageKey(tenant, key)
-    const { replicas } = await this.route(routed)
     const writeOptions = definedOnly({
       expectedVersion: options.expectedVersion,
       fence: options.fence,
     })
     const put = (store: RegionalStore, replicaOptions: WriteOptions) =>
       store.put(routed, { value, contentType }, replicaOptions)
-    if (replicas.length === 1) return put(replicas[0]!.store, writeOptions)
+    if (this.replication.replicas === 1) return this.writeSingle(routed, writeOptions, put)
+    const { replicas } = await this.route(routed)
     return this.writeReplicated(routed, replicas, 'put', writeOptions, put)
   }
 
   async delete(tenant: string, key: string, options: KvDeleteOptions = {}): Promise<WriteResult> {
     assertValidKey(key)
     const routed = storageKey(tenant, key)
-    const { replicas } = await this.route(routed)
     const writeOptions = definedOnly({
       expectedVersion: options.expectedVersion,
       fence: options.fence,
     })
     const remove = (store: RegionalStore, replicaOptions: WriteOptions) =>
       store.delete(routed, replicaOptions)
-    if (replicas.length === 1) return remove(replicas[0]!.store, writeOptions)
+    if (this.replication.replicas === 1) return this.writeSingle(routed, writeOptions, remove)
+    const { replicas } = await this.route(routed)
     return this.writeReplicated(routed, replicas, 'delete', writeOptions, remove)
+  }
+
+  /**
+   * Where a write of `routed` goes now (R = 1), after pulling the key from its old owner
+   * when it is moving: transactions stage their intents there. The ring version goes with
+   * the write to the store's gate.
+   */
+  async writePlacement(routed: string): Promise<{ region: string; ringVersion: number }> {
+    return this.onCurrentRing(routed, async (route) => {
+      if (route.source) await this.pull(routed, route)
+      return { region: route.target.node.region, ringVersion: route.ringVersion }
+    })
+  }
+
+  /**
+   * Resolves the intent a ring migration met on `routed` in `region` through the resolver
+   * (which may roll the transaction forward or back); true when none is left.
+   */
+  async settleIntent(routed: string, region: string): Promise<boolean> {
+    const store = this.stores[region]
+    if (!store) throw new InvalidRingConfigError(`no store for region ${region}`)
+    const item = await store.get(routed)
+    if (!item?.intent) return true
+    if (!this.resolveIntent) return false
+    await this.resolveIntent.resolve(routed, { ...item, intent: item.intent })
+    return !(await store.get(routed))?.intent
+  }
+
+  /*
+   * R = 1 while the ring migrates (the handover; ring-migration.ts runs it for every key):
+   *   1. freeze the old owner's copy (movedTo = new region; refused while an intent is held,
+   *      and to a handler whose ring is older than the copy's placement);
+   *   2. copy it into the new owner unless that holds the key at the same or a newer version;
+   *   3. strip the frozen copy's value (the marker stays, so stale handlers are sent on).
+   * Each step is one conditional write and safe to repeat, by anyone, after a crash at any
+   * point. Writes go to the new owner only, with requireItem until the key is there, so the
+   * one table accepting writes changes at step 1 and nowhere else. A key with no copy at its
+   * old owner has nothing to move: the gates (raised before anyone routes by the new ring)
+   * keep handlers on the old ring from creating it there.
+   */
+  private async pull(routed: string, route: SingleRoute): Promise<void> {
+    const { source, target, ringVersion } = route
+    if (!source) return
+    const frozen = await source.store.freeze(routed, target.node.region, ringVersion)
+    if (!frozen) return
+    const stripped = frozen.value === undefined && !frozen.deleted
+    if (!stripped) await target.store.copyIn(frozen, ringVersion)
+    await source.store.strip(routed, frozen.version)
+  }
+
+  private async readRouted(routed: string, route: SingleRoute): Promise<StoredItem | undefined> {
+    const item = await route.target.store.get(routed, { ringVersion: route.ringVersion })
+    if (item && !item.movedTo) return item
+    if (!route.source) {
+      if (item?.movedTo) throw new KeyMovedError(routed, item.movedTo)
+      return undefined
+    }
+    const old = await route.source.store.get(routed)
+    if (!old?.movedTo) return old
+    // Frozen at the old owner: the new owner has it now, or gets it from the frozen copy.
+    const again = await route.target.store.get(routed)
+    if (again && !again.movedTo) return again
+    if (old.value !== undefined || old.deleted) return old
+    throw new StoreError(`${JSON.stringify(routed)} was stripped but is not at ${old.movedTo}`)
+  }
+
+  private async writeSingle(
+    routed: string,
+    options: WriteOptions,
+    write: (store: RegionalStore, options: WriteOptions) => Promise<WriteResult>,
+  ): Promise<WriteResult> {
+    return this.onCurrentRing(routed, async (route) => {
+      const routedOptions = { ...options, ringVersion: route.ringVersion }
+      if (route.source) {
+        try {
+          return await write(route.target.store, { ...routedOptions, requireItem: true })
+        } catch (error) {
+          const notHereYet =
+            error instanceof ItemAbsentError ||
+            (error instanceof KeyMovedError && error.region === route.source.node.region)
+          if (!notHereYet) throw error
+        }
+        await this.pull(routed, route)
+      }
+      return write(route.target.store, routedOptions)
+    })
+  }
+
+  /** Runs `operation` on the key's route, reloading the ring when a store says it is stale. */
+  private async onCurrentRing<T>(
+    routed: string,
+    operation: (route: SingleRoute) => Promise<T>,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const ring = attempt === 1 ? await this.ring.current() : await this.ring.refresh()
+      try {
+        return await operation(this.singleRoute(routed, ring))
+      } catch (error) {
+        if (!(error instanceof KeyMovedError || error instanceof StaleRingError)) throw error
+        if (attempt >= ringAttemptsMax) {
+          throw new RingChangingError(`${JSON.stringify(routed)} is moving; retry shortly`, {
+            cause: error,
+          })
+        }
+        // A migration between its first two steps: give it a moment before reloading.
+        await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt))
+      }
+    }
+  }
+
+  private singleRoute(routed: string, ring: CurrentRing): SingleRoute {
+    const replica = (node: RingNode | undefined): Replica => {
+      const store = node && this.stores[node.region]
+      if (!node || !store) throw new InvalidRingConfigError(`no store for the owner of ${routed}`)
+      return { node, store }
+    }
+    const target = replica(ring.router.preferenceList(routed, 1)[0])
+    const route: SingleRoute = { target, ringVersion: ring.routeVersion }
+    const oldNode = ring.previous?.preferenceList(routed, 1)[0]
+    if (oldNode && oldNode.region !== target.node.region) route.source = replica(oldNode)
+    return route
   }
 
   private async route(routed: string): Promise<{ config: RingConfig; replicas: Replica[] }> {

@@ -2,15 +2,12 @@
 // once it is `stalenessMs` old. Within that bound a handler may route by a config that was
 // replaced up to `stalenessMs` ago (plus the length of the request using it).
 //
-// What a stale ring means for correctness: routing decides which region's table a key lives
-// in, and each table enforces versions, fences and intents only for the items it holds. While
-// two handlers route one key differently (one with the old ring, one with the new), they
-// read and write two different items, so compare-and-swap, fencing and intents are enforced
-// separately on each: the per-key guarantees hold again `stalenessMs` (plus the longest
-// request) after a ring change. Changing the ring also moves keys without moving their data:
-// a moved key is not found in its new owner until it is migrated, which Meridian does not do
-// yet (see the README). Ring changes are therefore meant for deployments whose moved keys
-// are empty or migrated by the operator; GET /ring/owners/:key tells where a key lives.
+// What a stale ring means for correctness: nothing, by construction. A ring change is a
+// migration (ring-migration.ts): before anyone routes by the new ring every store table's
+// gate is raised, and a key moves by freezing its old copy, so a handler that routes by an
+// older ring is refused where it would create a key, answer "absent" or write a moved key
+// (StaleRingError, KeyMovedError); the KV service then reloads (`refresh`) and retries.
+// The staleness bound only limits how often that happens.
 //
 // If the config can't be reloaded once it is stale, the cache fails (RingUnavailableError)
 // rather than route by a config older than the bound.
@@ -23,12 +20,18 @@ import type {
   RingConfigStore,
   RingLayout,
 } from './ring-config'
+import { layoutOf } from './ring-config'
 
 export const defaultRingStalenessMs = 5_000
 
 export interface CurrentRing {
   config: RingConfig
+  /** Routes keys to the owners writes and reads go to. */
   router: KeyRouter
+  /** While keys move (phase 'moving'): routes keys to their old owners, to pull them from. */
+  previous?: KeyRouter
+  /** The ring version requests carry to the stores' gates. */
+  routeVersion: number
 }
 
 export interface RingCacheOptions {
@@ -76,6 +79,12 @@ export class RingCache {
     return this.loading
   }
 
+  /** Reloads the config now (a store said this handler's ring is out of date). */
+  async refresh(): Promise<CurrentRing> {
+    this.entry = undefined
+    return this.current()
+  }
+
   /** Replaces the stored config if its version is `expectedVersion`; the cache takes it at once. */
   async replace(expectedVersion: number, config: RingLayout): Promise<RingConfig> {
     const resolved = this.checked(config)
@@ -112,7 +121,21 @@ export class RingCache {
   }
 
   private built(config: RingConfig): CurrentRing {
-    return { config, router: this.options.routerFactory(config) }
+    const migration = config.migration
+    const router = (c: RingConfig) =>
+      this.options.routerFactory({ ...layoutOf(c), version: c.version })
+    // Until every gate is raised, handlers keep routing by the old ring and its version.
+    if (migration?.phase === 'gating') {
+      return { config, router: router(migration.from), routeVersion: migration.from.version }
+    }
+    const current: CurrentRing = { config, router: router(config), routeVersion: config.version }
+    if (migration) current.previous = router(migration.from)
+    return current
+  }
+
+  /** Resolves and validates a layout as a stored config must be (InvalidRingConfigError). */
+  check(input: RingLayout): RingLayout {
+    return this.checked(input)
   }
 
   private checked(input: RingLayout): RingLayout {

@@ -21,6 +21,30 @@ export interface RingLayout {
 
 export interface RingConfig extends RingLayout {
   readonly version: number
+  /** Present while the ring migrates from `migration.from` to this layout (ring-migration.ts). */
+  readonly migration?: RingMigrationState
+}
+
+/**
+ * A running migration, stored with the target config. In phase 'gating' handlers still
+ * route by `from` while every store table's gate is raised to this config's version; in
+ * phase 'moving' they route by the new layout and pull each moving key from its old owner.
+ */
+export interface RingMigrationState {
+  readonly phase: 'gating' | 'moving'
+  /** The config keys move from (no migration of its own). */
+  readonly from: RingConfig
+  /** The ring version every table's gate is raised to (the version that started 'gating'). */
+  readonly gateVersion: number
+  /** Parallel scan segments per source table: one range task each. */
+  readonly segments: number
+  readonly startedAtMs: number
+}
+
+/** A config's layout alone: what a router is built from. */
+export function layoutOf(config: RingLayout): RingLayout {
+  const { version: _version, migration: _migration, ...layout } = config as RingConfig
+  return layout
 }
 
 /** Routes a key to its nodes; built from one ring config and never changed afterwards. */

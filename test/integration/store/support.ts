@@ -1,16 +1,20 @@
 // Shared pieces of the store's integration tests: one DynamoDB adapter per configured region
 // (DynamoDB Local keeps a namespace per region), a ring cache with its own config item so test
 // files don't share one ring, and raw reads of a region's table.
-import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
+import { CreateTableCommand, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
 import { dynamoClient, stageConfig, storeTableResource } from '@meridian/aws'
 import {
   createKvService,
+  DynamoMigrationLog,
   DynamoRegionalStore,
   DynamoRingConfigStore,
   type KvService,
   type KvServiceParts,
+  type MigrationQueue,
+  type MigrationTask,
   type RegionalStore,
   type RingConfigStore,
+  RingMigrationService,
 } from '@meridian/store'
 import { Resource } from 'sst'
 
@@ -95,4 +99,82 @@ export async function stageIntent(service: KvService, key: string, operation: 'p
     }),
   )
   return transactionId
+}
+
+/** Fresh store tables, one per region: ring migrations raise a table's gate for every ring. */
+export async function isolatedRegionalStores(
+  inRegions: readonly string[] = regions,
+): Promise<Record<string, DynamoRegionalStore>> {
+  const suffix = crypto.randomUUID().slice(0, 8)
+  const entries = await Promise.all(
+    inRegions.map(async (region) => {
+      const table = `test-store-${region}-${suffix}`
+      await dynamoClient(region).send(
+        new CreateTableCommand({
+          TableName: table,
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      )
+      return [region, regionalStore(region, table)] as const
+    }),
+  )
+  return Object.fromEntries(entries)
+}
+
+/** An in-process task queue: tasks wait until a test runs them (in any order, any number of times). */
+export class TaskInbox implements MigrationQueue {
+  readonly pending: MigrationTask[] = []
+  sent = 0
+
+  async send(tasks: readonly MigrationTask[]): Promise<void> {
+    this.sent += tasks.length
+    this.pending.push(...tasks)
+  }
+
+  /** Runs every task, each `times` times concurrently, until none is left. */
+  async drain(service: RingMigrationService, times = 1): Promise<void> {
+    while (this.pending.length > 0) {
+      const tasks = this.pending.splice(0)
+      await Promise.all(
+        tasks.flatMap((task) => Array.from({ length: times }, () => service.run(task))),
+      )
+    }
+  }
+}
+
+export interface MigratingRing {
+  kv: KvService
+  stores: Record<string, DynamoRegionalStore>
+  ringStore: DynamoRingConfigStore
+  inbox: TaskInbox
+  migrations: RingMigrationService
+  /** Another handler over the same ring and tables (its own ring cache). */
+  handler(options?: Omit<KvServiceParts, 'ringStore' | 'stores'>): KvService
+}
+
+/** A ring over fresh tables with a migration service whose tasks wait in an inbox. */
+export async function migratingRing(
+  options: Omit<KvServiceParts, 'ringStore' | 'stores'> = {},
+  segments = 2,
+): Promise<MigratingRing> {
+  const stores = await isolatedRegionalStores()
+  const ringStore = ringConfigStore()
+  const handler = (parts: Omit<KvServiceParts, 'ringStore' | 'stores'> = {}) =>
+    createKvService({ stores, ringStore, ...parts })
+  const kv = handler(options)
+  const inbox = new TaskInbox()
+  const migrations = new RingMigrationService({
+    kv,
+    ringStore,
+    queue: inbox,
+    log: new DynamoMigrationLog({
+      client: dynamoClient(),
+      tableName: coordinationTableName(),
+      prefix: `test-migration-${crypto.randomUUID()}`,
+    }),
+    segments,
+  })
+  return { kv, stores, ringStore, inbox, migrations, handler }
 }

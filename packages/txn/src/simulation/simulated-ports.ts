@@ -1,13 +1,14 @@
 // Ports for the simulation: the in-memory doubles behind the seeded scheduler, with fault
 // injection. Every call parks until scheduled; a write can fail before it lands (an error)
 // or land and lose its answer, each with the given probability.
+
+import type { SimulationScheduler } from '@meridian/seeded-random/simulation-scheduler'
 import type { TransactionPorts } from '../coordinator'
 import { hashModuloRouter } from '../key-router'
 import type { FakeClock } from '../memory/fake-clock'
 import { MemoryParticipant } from '../memory/memory-participant'
 import { MemoryTransactionLog } from '../memory/memory-transaction-log'
 import type { Participant, TransactionLog } from '../ports'
-import type { SimulationScheduler } from './scheduler'
 
 export interface FaultRates {
   failBefore: number

@@ -6,6 +6,8 @@
 // no violation. A failing seed is printed and replays exactly. Each run also counts what
 // happened (commits, aborts, crashed coordinators whose record ended final, intents readers
 // resolved), so a coordinator that never commits or never gets that far can't pass.
+
+import { SimulationScheduler } from '@meridian/seeded-random/simulation-scheduler'
 import { describe, expect, it } from 'vitest'
 import { type CoordinatorOptions, defaultCoordinatorOptions } from '../coordinator'
 import { CoordinatorCrashError } from '../errors'
@@ -21,7 +23,6 @@ import {
   type Transfer,
   type TransferResult,
 } from './bank'
-import { SimulationScheduler } from './scheduler'
 import { simulatedPorts } from './simulated-ports'
 
 const schedulesCount = 2_000
