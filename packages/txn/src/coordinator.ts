@@ -181,8 +181,19 @@ async function newRecord(
   const participants: ParticipantEntry[] = await Promise.all(
     request.operations.map(async (operation) => {
       const key = storageKey(request.tenant, operation.key)
-      const region = await ports.router.regionOf(key)
-      return { key: operation.key, storageKey: key, region, kind: operation.kind }
+      const entry: ParticipantEntry = {
+        key: operation.key,
+        storageKey: key,
+        region: '',
+        kind: operation.kind,
+      }
+      // Checks too: a check must read the key where its writes now go, so it is moved first.
+      if (ports.router.placementOf) {
+        const placement = await ports.router.placementOf(key)
+        entry.region = placement.region
+        entry.ringVersion = placement.ringVersion
+      } else entry.region = await ports.router.regionOf(key)
+      return entry
     }),
   )
   const nowMs = ports.clock.nowMs()
@@ -268,6 +279,7 @@ async function prepareAll(
         transactionId: record.id,
         operation: operation.kind,
         nowMs: ports.clock.nowMs(),
+        ...(participant.ringVersion !== undefined && { ringVersion: participant.ringVersion }),
         ...(operation.expectedVersion !== undefined && {
           expectedVersion: operation.expectedVersion,
         }),

@@ -18,6 +18,12 @@ export const systemClock: Clock = { nowMs: () => Date.now() }
  */
 export interface KeyRouter {
   regionOf(routingKey: string): string | Promise<string>
+  /**
+   * Where a transaction stages its write now, with the ring version that chose it; while
+   * the ring migrates this first moves the key to its new owner. Routers without one use
+   * regionOf and no gate check.
+   */
+  placementOf?(routingKey: string): Promise<{ region: string; ringVersion: number }>
 }
 
 export interface TransitionRequest {
@@ -73,6 +79,8 @@ export interface PrepareRequest {
   contentType?: string
   expectedVersion?: ExpectedVersion
   nowMs: number
+  /** See ParticipantEntry.ringVersion. */
+  ringVersion?: number
 }
 
 export interface CheckRequest {
@@ -98,6 +106,8 @@ export interface ParticipantItem {
   value?: Uint8Array
   contentType?: string
   intent?: Intent
+  /** Set when a ring migration handed the key to another region (this copy is frozen). */
+  movedTo?: string
 }
 
 export interface Participant {

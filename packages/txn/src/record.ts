@@ -13,6 +13,8 @@ export interface ParticipantEntry {
   storageKey: string
   region: string
   kind: OperationKind
+  /** The ring version the region was chosen by; the store's gate checks it on a create. */
+  ringVersion?: number
 }
 
 export type VoteNoReason =

@@ -13,9 +13,11 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
-import { type Intent, itemAttributes } from '@meridian/store'
+import { gateVersionAttribute, type Intent, itemAttributes, ringGateKey } from '@meridian/store'
 import { judgeStaging, prepareAttemptsMax } from '../participant-rules'
 import type {
   ApplyRequest,
@@ -45,6 +47,7 @@ const names = {
 
 // Condition parts.
 const noIntent = 'attribute_not_exists(#intent)'
+const notMoved = 'attribute_not_exists(#movedTo)'
 const neverWritten = 'attribute_not_exists(#version)'
 const versionIs = '#version = :baseVersion'
 const notTombstone = 'NOT #deleted = :true'
@@ -71,6 +74,8 @@ export function participantItemFrom(item: Record<string, AttributeValue>): Parti
   if (value !== undefined) result.value = value
   const contentType = item[itemAttributes.contentType]?.S
   if (contentType !== undefined) result.contentType = contentType
+  const movedTo = item[itemAttributes.movedTo]?.S
+  if (movedTo !== undefined) result.movedTo = movedTo
   const intent = item[itemAttributes.intent]?.M
   if (intent) {
     const parsed: Intent = {
@@ -114,6 +119,15 @@ export class DynamoDbParticipant implements Participant {
     for (let attempt = 0; attempt < prepareAttemptsMax; attempt++) {
       const failed = await this.stage(request, guess)
       if (failed === undefined) return { vote: 'yes', baseVersion: guess.baseVersion }
+      // The key moved to another region's table (a ring migration), or the table's gate is
+      // newer than the ring this was routed by: no here; the client retries on the new ring.
+      if (failed.moved || failed.current?.movedTo !== undefined) {
+        return {
+          vote: 'no',
+          reason: 'version-mismatch',
+          currentVersion: failed.current?.version ?? 0,
+        }
+      }
       const judgement = judgeStaging(
         failed.current,
         request.transactionId,
@@ -131,35 +145,72 @@ export class DynamoDbParticipant implements Participant {
   private async stage(
     request: PrepareRequest,
     guess: NonNullable<Guess>,
-  ): Promise<{ current: ParticipantItem | undefined } | undefined> {
+  ): Promise<
+    { current: ParticipantItem | undefined; moved?: boolean; error?: unknown } | undefined
+  > {
     const table = this.table(request.region)
     const version = guess.baseVersion === 0 ? neverWritten : versionIs
-    const conditions = [noIntent, version, ...(guess.live ? [notTombstone] : [])]
+    const conditions = [noIntent, notMoved, version, ...(guess.live ? [notTombstone] : [])]
     const values: Record<string, AttributeValue> = {
       ':intent': intentAttribute(request, guess.baseVersion),
     }
     if (guess.baseVersion !== 0) values[':baseVersion'] = { N: String(guess.baseVersion) }
     if (guess.live) values[':true'] = { BOOL: true }
+    const update = {
+      TableName: table.tableName,
+      Key: { [itemAttributes.key]: { S: request.storageKey } },
+      UpdateExpression: 'SET #intent = :intent',
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: {
+        '#intent': names['#intent'],
+        '#version': names['#version'],
+        '#movedTo': itemAttributes.movedTo,
+        ...(guess.live && { '#deleted': names['#deleted'] }),
+      } as Record<string, string>,
+      ExpressionAttributeValues: values,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    }
     try {
-      await table.client.send(
-        new UpdateItemCommand({
-          TableName: table.tableName,
-          Key: { [itemAttributes.key]: { S: request.storageKey } },
-          UpdateExpression: 'SET #intent = :intent',
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: {
-            '#intent': names['#intent'],
-            '#version': names['#version'],
-            ...(guess.live && { '#deleted': names['#deleted'] }),
-          },
-          ExpressionAttributeValues: values,
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      )
+      // Staging on a key never written here creates its item: the table's gate must not be
+      // newer than the ring the key was routed by (packages/store/src/item-format.ts).
+      if (guess.baseVersion === 0 && request.ringVersion !== undefined) {
+        update.UpdateExpression = 'SET #intent = :intent, #placedAt = :ringVersion'
+        update.ExpressionAttributeNames = {
+          ...update.ExpressionAttributeNames,
+          '#placedAt': itemAttributes.placedAt,
+        }
+        update.ExpressionAttributeValues = {
+          ...values,
+          ':ringVersion': { N: String(request.ringVersion) },
+        }
+        await table.client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              {
+                ConditionCheck: {
+                  TableName: table.tableName,
+                  Key: { [itemAttributes.key]: { S: ringGateKey } },
+                  ConditionExpression: 'attribute_not_exists(#gate) OR #gate <= :ringVersion',
+                  ExpressionAttributeNames: { '#gate': gateVersionAttribute },
+                  ExpressionAttributeValues: { ':ringVersion': { N: String(request.ringVersion) } },
+                },
+              },
+              { Update: update },
+            ],
+          }),
+        )
+      } else await table.client.send(new UpdateItemCommand(update))
       return undefined
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        return { current: error.Item ? participantItemFrom(error.Item) : undefined }
+        return { current: error.Item ? participantItemFrom(error.Item) : undefined, error }
+      }
+      if (error instanceof TransactionCanceledException) {
+        const [gate, item] = error.CancellationReasons ?? []
+        if (gate?.Code === 'ConditionalCheckFailed') return { current: undefined, moved: true }
+        if (item?.Code === 'ConditionalCheckFailed') {
+          return { current: item.Item ? participantItemFrom(item.Item) : undefined, error }
+        }
       }
       throw error
     }
