@@ -19,11 +19,9 @@ import {
 } from '@meridian/aws'
 import { linkedName, linkedValue } from '@meridian/aws/linked'
 import { DynamoLockTable, LockService } from '@meridian/lock'
-import type { IntentResolver } from '@meridian/store'
-import { storeIntentResolver, type TransactionService } from '@meridian/txn'
-import { kvService } from './kv-service'
 import { mapReduceService } from './mapreduce-service'
-import { transactionService } from './txn-service'
+import { ringMigrationService } from './ring-migrations'
+import { storeServices } from './store-services'
 
 /** Requests per second per API key, across all instances. */
 const requestsPerSecondPerKeyMax = settings().MERIDIAN_RATE_LIMIT_PER_SECOND
@@ -33,14 +31,7 @@ const keyStore = new DynamoApiKeyStore(dynamoClient(), coordinationTableName)
 
 const logger = new Logger({ serviceName: 'meridian-api' })
 
-// KV reads resolve transaction intents through the transaction service, and transactions
-// route keys through the KV service's ring: a late-bound resolver breaks the cycle.
-let transactions: TransactionService
-const resolveIntent: IntentResolver = {
-  resolve: (storageKey, item) => storeIntentResolver(transactions).resolve(storageKey, item),
-}
-const kv = kvService(resolveIntent)
-transactions = transactionService(kv)
+const { kv, transactions } = storeServices()
 
 export const app = createApp({
   probes: awsEngineProbes(),
@@ -65,4 +56,5 @@ export const app = createApp({
   jobs: mapReduceService(undefined, { limitRunningJobs: true }),
   transactions,
   kv,
+  ringMigrations: ringMigrationService(kv),
 })

@@ -31,6 +31,8 @@ function ringKeyRouter(kv: KvService | undefined): KeyRouter {
         )
         return owners[0]!.region
       },
+      // Moves a key whose range is migrating before its intent is staged (R = 1).
+      placementOf: (routingKey) => kv.writePlacement(routingKey),
     }
   }
   const router = ringRouterFactory({

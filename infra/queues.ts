@@ -1,10 +1,6 @@
-// The map and reduce queues, each with its dead-letter queue (redrive after
-// maxReceiveCount receives). Their subscribers are declared in jobs.ts.
-import {
-  mapQueue as mapQueueDefinition,
-  type QueueDefinition,
-  reduceQueue as reduceQueueDefinition,
-} from '../packages/aws/src'
+// Every task queue from packages/aws (map, reduce, ring migration), each with its dead-
+// letter queue (redrive after maxReceiveCount receives). Subscribers are in jobs.ts.
+import { type QueueDefinition, queues as queueDefinitions } from '../packages/aws/src'
 
 function queueWithDeadLetter(definition: QueueDefinition) {
   const deadLetter = new sst.aws.Queue(definition.deadLetter.resource)
@@ -15,13 +11,13 @@ function queueWithDeadLetter(definition: QueueDefinition) {
   return { queue, deadLetter }
 }
 
-const map = queueWithDeadLetter(mapQueueDefinition)
-const reduce = queueWithDeadLetter(reduceQueueDefinition)
-
 /** Every queue by resource name, dead-letter queues included. */
-export const queues = new Map<string, (typeof map)['queue']>([
-  [mapQueueDefinition.resource, map.queue],
-  [mapQueueDefinition.deadLetter.resource, map.deadLetter],
-  [reduceQueueDefinition.resource, reduce.queue],
-  [reduceQueueDefinition.deadLetter.resource, reduce.deadLetter],
-])
+export const queues = new Map(
+  queueDefinitions.flatMap((definition) => {
+    const { queue, deadLetter } = queueWithDeadLetter(definition)
+    return [
+      [definition.resource, queue],
+      [definition.deadLetter.resource, deadLetter],
+    ] as const
+  }),
+)

@@ -5,7 +5,7 @@
 import { swaggerUI } from '@hono/swagger-ui'
 import type { LockService } from '@meridian/lock'
 import type { JobService } from '@meridian/mapreduce'
-import type { KvService } from '@meridian/store'
+import type { KvService, RingMigrationService } from '@meridian/store'
 import type { TransactionService } from '@meridian/txn'
 import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
@@ -60,8 +60,10 @@ export interface AppDependencies {
   logRequest?: (entry: RequestLog) => void
   /** API keys, scopes and the per-key rate limit; functions/api.ts always wires it. */
   security?: { authenticator: Authenticator; keyStore: ApiKeyStore; rateLimiter?: RateLimiter }
-  /** The KV service: mounts /kv and /ring. */
+  /** The KV service: mounts /kv, and with ringMigrations /ring. */
   kv?: KvService
+  /** Ring changes that move data online (needs kv). */
+  ringMigrations?: RingMigrationService
   /** The lock service: mounts /locks. */
   locks?: LockService
   /** The transaction service: mounts /txn. */
@@ -126,7 +128,7 @@ export function createApp(dependencies: AppDependencies) {
   }
   if (dependencies.kv) {
     app.route('/kv', kvRoutes(dependencies.kv))
-    app.route('/ring', ringRoutes(dependencies.kv))
+    app.route('/ring', ringRoutes(dependencies.kv, dependencies.ringMigrations))
   }
   if (dependencies.locks) app.route('/locks', lockRoutes(dependencies.locks))
   if (dependencies.transactions) app.route('/txn', txnRoutes(dependencies.transactions))

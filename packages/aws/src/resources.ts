@@ -80,7 +80,17 @@ export const reduceQueue = {
   deadLetter: { resource: 'ReduceDeadLetterQueue', maxReceiveCount: 5 },
 } as const satisfies QueueDefinition
 
-export const queues: readonly QueueDefinition[] = [mapQueue, reduceQueue]
+/**
+ * Range tasks of ring migrations (packages/store/src/ring-migration.ts). A task scans a
+ * segment of a store table and may run minutes: 300 s timeout × 6.
+ */
+export const ringMigrationQueue = {
+  resource: 'RingMigrationQueue',
+  visibilityTimeoutSeconds: 1800,
+  deadLetter: { resource: 'RingMigrationDeadLetterQueue', maxReceiveCount: 10 },
+} as const satisfies QueueDefinition
+
+export const queues: readonly QueueDefinition[] = [mapQueue, reduceQueue, ringMigrationQueue]
 
 export const dataBucket = { resource: 'DataBucket' } as const satisfies BucketDefinition
 

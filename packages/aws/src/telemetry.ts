@@ -17,6 +17,9 @@ export const metricNames = [
   'JobTaskRetried',
   'JobTaskFailed',
   'JobTaskDeadLettered',
+  'RingRangeMoved',
+  'RingRangeStale',
+  'RingRangeFailed',
 ] as const
 export type MetricName = (typeof metricNames)[number]
 

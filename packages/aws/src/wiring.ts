@@ -8,6 +8,7 @@ import {
   mapQueue,
   type QueueDefinition,
   reduceQueue,
+  ringMigrationQueue,
   storeTables,
 } from './resources'
 
@@ -63,10 +64,18 @@ export const apiFunction = {
     ...storeTableResources(),
     mapQueue.resource,
     reduceQueue.resource,
+    ringMigrationQueue.resource,
     dataBucket.resource,
     adminApiKeySecret.resource,
   ],
 }
+
+/** What ring migration handlers reach: the ring config, every store table, the task queue. */
+const ringMigrationLinks: Links = [
+  coordinationTable.resource,
+  ...storeTableResources(),
+  ringMigrationQueue.resource,
+]
 
 /** What every MapReduce handler reads: job state, data, and both task queues. */
 const mapReduceLinks: Links = [
@@ -95,6 +104,14 @@ export const queueSubscriptions: QueueSubscription[] = [
     timeoutSeconds: 60,
     links: mapReduceLinks,
   },
+  {
+    // One range task per invocation: a Scan segment of one store table, handed over key by key.
+    queue: ringMigrationQueue,
+    handler: 'functions/ring-migration-worker.handler',
+    batchSize: 1,
+    timeoutSeconds: 300,
+    links: ringMigrationLinks,
+  },
 ]
 
 export const schedules: Schedule[] = [
@@ -113,6 +130,14 @@ export const schedules: Schedule[] = [
     everySeconds: 60,
     timeoutSeconds: 30,
     links: [coordinationTable.resource, ...storeTableResources()],
+  },
+  {
+    // Continues a stalled ring migration: raises gates, re-sends unrecorded tasks, finishes.
+    name: 'ring-migration-sweeper',
+    handler: 'functions/ring-migration-worker.sweep',
+    everySeconds: 60,
+    timeoutSeconds: 60,
+    links: ringMigrationLinks,
   },
 ]
 

@@ -17,8 +17,15 @@ import { Scheduler } from './scheduler'
 import { subscriptionPollers } from './sqs-poller'
 import { WorkerPool } from './worker-pool'
 
-/** Re-sends the unfinished tasks of running jobs (functions/job-sweeper.ts). */
-const redriveHandler = 'functions/job-sweeper.redrive'
+/**
+ * Re-send what fauxqs lost on a restart: the unfinished tasks of running jobs
+ * (functions/job-sweeper.ts) and the unrecorded range tasks of a running ring migration
+ * (functions/ring-migration-worker.ts).
+ */
+const redriveHandlers = [
+  { name: 'job-redrive', handler: 'functions/job-sweeper.redrive' },
+  { name: 'ring-migration-redrive', handler: 'functions/ring-migration-worker.redrive' },
+]
 
 export const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url))
 
@@ -79,12 +86,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // the jobs they belong to survived in DynamoDB. Re-send every unfinished task of every
     // running job once, in the background (effects are idempotent; a duplicate is wasted
     // work only). On AWS, SQS keeps messages, so this is local-only.
-    void invoke(redriveHandler, scheduledEvent('job-redrive', region), {
-      functionName: 'job-redrive',
-      timeoutMs: 60_000,
-    }).then((outcome) => {
-      if (!outcome.ok) log(`job redrive failed: ${outcome.error.name}: ${outcome.error.message}`)
-    })
+    for (const { name, handler } of redriveHandlers) {
+      void invoke(handler, scheduledEvent(name, region), {
+        functionName: name,
+        timeoutMs: 60_000,
+      }).then((outcome) => {
+        if (!outcome.ok) log(`${name} failed: ${outcome.error.name}: ${outcome.error.message}`)
+      })
+    }
     const scheduler = new Scheduler({
       schedules,
       region,

@@ -83,7 +83,8 @@ describe('the typed client', () => {
     const ring = await client.ring.$get()
     expect(ring.status).toBe(200)
     if (ring.status !== 200) return
-    const config = await ring.json()
+    const { config, state } = await ring.json()
+    expect(state).toBe('stable')
     expect(config.nodes.length).toBeGreaterThan(0)
 
     const { version: _version, ...unchanged } = config

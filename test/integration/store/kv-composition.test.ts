@@ -10,7 +10,8 @@ describe('the AWS composition of the KV service', () => {
     expect((await app.request(`/kv/${key}`, { method: 'PUT', body: 'x' })).status).toBe(201)
     expect(await (await app.request(`/kv/${key}`)).text()).toBe('x')
     const ring = await (await app.request('/ring')).json()
-    expect(ring.nodes.map((node: { region: string }) => node.region).sort()).toEqual(
+    expect(ring.state).toBe('stable')
+    expect(ring.config.nodes.map((node: { region: string }) => node.region).sort()).toEqual(
       [...stageConfig.storeRegions].sort(),
     )
   })

@@ -1,7 +1,7 @@
 import { createApp, problemContentType } from '@meridian/api'
 import { valueSizeMaxBytes } from '@meridian/store'
 import { describe, expect, it } from 'vitest'
-import { kvService, regions, stageIntent } from './support'
+import { kvService, migratingRing, regions, stageIntent } from './support'
 
 const logged: unknown[] = []
 const service = kvService()
@@ -186,7 +186,9 @@ describe('/ring over HTTP', () => {
   it('shows the ring with its version as ETag and where a key lives', async () => {
     const ring = await app.request('/ring')
     expect(ring.status).toBe(200)
-    const config = await ring.json()
+    const { config, state, version } = await ring.json()
+    expect(state).toBe('stable')
+    expect(version).toBe(config.version)
     expect(ring.headers.get('etag')).toBe(`"${config.version}"`)
     expect(config.nodes.map((node: { region: string }) => node.region).sort()).toEqual(
       [...regions].sort(),
@@ -201,10 +203,21 @@ describe('/ring over HTTP', () => {
     await expectProblem(await app.request('/ring/owners/%FF'), 400, 'invalid-key')
   })
 
-  it('replaces the ring only with the current version in If-Match', async () => {
-    const own = createApp({ probes: [], kv: kvService() })
+  it('changes the ring only with the current version in If-Match, one migration at a time', async () => {
+    const ring = await migratingRing()
+    const own = createApp({
+      probes: [],
+      kv: ring.kv,
+      ringMigrations: ring.migrations,
+      logError: (error) => logged.push(error),
+    })
+    const key = `moving-${crypto.randomUUID()}`
+    expect((await own.request(`/kv/${key}`, { method: 'PUT', body: 'kept' })).status).toBe(201)
     const current = await (await own.request('/ring')).json()
-    const nodes = current.nodes.map((node: object) => ({ ...node, weight: 2 }))
+    const nodes = current.config.nodes.map((node: object, index: number) => ({
+      ...node,
+      weight: index + 1,
+    }))
     const send = (headers: Record<string, string>, body: unknown = { nodes }) =>
       own.request('/ring', {
         method: 'PUT',
@@ -230,10 +243,37 @@ describe('/ring over HTTP', () => {
       400,
       'invalid-ring-config',
     )
-    const replaced = await send({ 'if-match': `"${current.version}"` })
-    expect(replaced.status).toBe(200)
-    expect(replaced.headers.get('etag')).toBe(`"${current.version + 1}"`)
-    expect((await (await own.request('/ring')).json()).nodes[0].weight).toBe(2)
+    const started = await send({ 'if-match': `"${current.version}"` })
+    expect(started.status).toBe(202)
+    expect(started.headers.get('location')).toBe('/ring')
+    const migration = await started.json()
+    expect(migration).toMatchObject({
+      state: 'migrating',
+      migration: { phase: 'moving', fromVersion: current.version, ranges: { done: 0 } },
+    })
+    expect(started.headers.get('etag')).toBe(`"${migration.version}"`)
+    await expectProblem(
+      await send({ 'if-match': `"${migration.version}"` }),
+      409,
+      'ring-migration-in-progress',
+    )
+    // The key stays readable while its range moves, and after.
+    expect(await (await own.request(`/kv/${key}`)).text()).toBe('kept')
+    await ring.inbox.drain(ring.migrations)
+    const stable = await (await own.request('/ring')).json()
+    expect(stable).toMatchObject({ state: 'stable', config: { nodes } })
+    expect(stable.migration).toBeUndefined()
+    expect(await (await own.request(`/kv/${key}`)).text()).toBe('kept')
+  })
+
+  it('refuses a ring change where no migration queue is wired', async () => {
+    const current = await (await app.request('/ring')).json()
+    const answer = await app.request('/ring', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'if-match': `"${current.version}"` },
+      body: JSON.stringify({ nodes: current.config.nodes }),
+    })
+    await expectProblem(answer, 409, 'ring-change-unsupported')
   })
 
   it('never answered with a 500 in this suite', () => {

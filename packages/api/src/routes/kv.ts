@@ -14,6 +14,9 @@ import {
   KeyNotFoundError,
   type KvService,
   QuorumNotReachedError,
+  RingChangeUnsupportedError,
+  RingChangingError,
+  RingMigrationInProgressError,
   RingUnavailableError,
   RingVersionMismatchError,
   StaleFenceError,
@@ -178,6 +181,40 @@ export function storeProblem(error: unknown, key?: string): unknown {
         title: 'Not enough replicas answered',
         status: 503,
         detail: `${error.succeeded} of ${error.required} required replicas answered`,
+      },
+      { cause: error },
+    )
+  }
+  if (error instanceof RingChangingError) {
+    return new ProblemError(
+      {
+        slug: 'ring-changing',
+        title: 'The key is moving to another region',
+        status: 503,
+        detail: error.message,
+        headers: { 'retry-after': '1' },
+      },
+      { cause: error },
+    )
+  }
+  if (error instanceof RingMigrationInProgressError) {
+    return new ProblemError(
+      {
+        slug: 'ring-migration-in-progress',
+        title: 'A ring migration is running',
+        status: 409,
+        detail: error.message,
+      },
+      { cause: error },
+    )
+  }
+  if (error instanceof RingChangeUnsupportedError) {
+    return new ProblemError(
+      {
+        slug: 'ring-change-unsupported',
+        title: 'This ring change cannot move data online',
+        status: 409,
+        detail: error.message,
       },
       { cause: error },
     )

@@ -1,9 +1,15 @@
-// /ring: the ring config handlers route by (GET, with its version as ETag), its replacement
-// (PUT with If-Match: "<version>", one conditional write; other handlers pick it up within
-// the ring cache's staleness bound), and where a key lives (GET /ring/owners/:key).
+// /ring: the ring handlers route by (GET: version as ETag, state, config, and a running
+// migration's progress), a change (PUT with If-Match: "<version>": starts a migration that
+// moves the keys whose owner changes, packages/store/src/ring-migration.ts), and where a
+// key lives (GET /ring/owners/:key).
 
 import { createRoute, z } from '@hono/zod-openapi'
-import type { KvService } from '@meridian/store'
+import {
+  type KvService,
+  RingChangeUnsupportedError,
+  type RingMigrationService,
+  type RingStatus,
+} from '@meridian/store'
 import type { Context } from 'hono'
 import { openApiRouter } from '../openapi'
 import { ProblemError } from '../problem'
@@ -37,6 +43,22 @@ const ifMatchSchema = z.string().regex(/^"(0|[1-9][0-9]{0,14})"$/, 'an ETag such
 const ringConfigSchema = z
   .looseObject({ nodes: z.array(nodeSchema).readonly(), version: z.number().int() })
   .openapi('RingConfig')
+const ringStatusSchema = z
+  .object({
+    version: z.number().int(),
+    state: z.enum(['stable', 'migrating']),
+    config: ringConfigSchema,
+    migration: z
+      .object({
+        phase: z.enum(['gating', 'moving']),
+        fromVersion: z.number().int(),
+        startedAt: z.string(),
+        ranges: z.object({ done: z.number().int(), total: z.number().int() }),
+        keys: z.object({ moved: z.number().int(), scanned: z.number().int() }),
+      })
+      .optional(),
+  })
+  .openapi('RingStatus')
 const etagResponseHeader = {
   etag: {
     description: 'The ring version as an ETag, such as "3"',
@@ -48,13 +70,13 @@ const ringUnavailable = { 503: 'The ring config could not be read (`ring-unavail
 const getRingRoute = createRoute({
   method: 'get',
   path: '/',
-  summary: 'The ring config handlers route keys by, with its version as the ETag',
+  summary: 'The ring: its version (the ETag), state, config and any running migration',
   security: apiKeySecurity,
   responses: {
     200: {
-      description: 'The ring config',
+      description: 'The ring status',
       headers: etagResponseHeader,
-      content: { 'application/json': { schema: ringConfigSchema } },
+      content: { 'application/json': { schema: ringStatusSchema } },
     },
     ...problemResponses({ ...accessProblems, ...ringUnavailable }),
   },
@@ -63,7 +85,8 @@ const getRingRoute = createRoute({
 const replaceRingRoute = createRoute({
   method: 'put',
   path: '/',
-  summary: 'Replace the ring config in one conditional write (If-Match: its current ETag)',
+  summary:
+    'Change the ring (If-Match: its current ETag): keys whose owner changes move online; the answer is 202 while they move',
   security: apiKeySecurity,
   request: {
     // Required, but a missing one is a 428 rather than a 400: see rejectReplace.
@@ -76,15 +99,16 @@ const replaceRingRoute = createRoute({
     body: jsonBodyDocumentation(ringBodySchema, 'The new ring (a version in it is ignored)'),
   },
   responses: {
-    200: {
-      description: 'The stored ring config, at the next version',
+    202: {
+      description: 'The migration started; GET /ring (Location) shows its progress',
       headers: etagResponseHeader,
-      content: { 'application/json': { schema: ringConfigSchema } },
+      content: { 'application/json': { schema: ringStatusSchema } },
     },
     ...problemResponses({
       400: 'Invalid If-Match (`invalid-if-match`), JSON (`invalid-json`) or ring (`invalid-ring-config`)',
       ...accessProblems,
       ...bodyProblems,
+      409: 'A migration is running (`ring-migration-in-progress`), or replication R > 1 (`ring-change-unsupported`)',
       412: 'The ring changed since that ETag (`ring-version-mismatch`)',
       428: 'If-Match is missing (`precondition-required`)',
       ...ringUnavailable,
@@ -144,14 +168,26 @@ function expectedRingVersion(c: Context): number {
 
 const rejectReplace = rejectWith((c) => expectedRingVersion(c))
 
-export function ringRoutes(service: KvService) {
+export function ringRoutes(service: KvService, migrations?: RingMigrationService) {
+  // Without a migration service (no task queue wired) the ring can be read, not changed.
+  const status = async (): Promise<RingStatus> => {
+    if (migrations) return migrations.status()
+    const config = await service.ringConfig()
+    return { version: config.version, state: config.migration ? 'migrating' : 'stable', config }
+  }
+  const begin = (expectedVersion: number, config: Parameters<RingMigrationService['begin']>[1]) => {
+    if (!migrations) {
+      throw new RingChangeUnsupportedError('this deployment has no ring migration queue')
+    }
+    return migrations.begin(expectedVersion, config)
+  }
   const app = openApiRouter()
   return app
     .openapi(getRingRoute, async (c) => {
-      const config = await service.ringConfig().catch((error) => {
+      const current = await status().catch((error) => {
         throw storeProblem(error)
       })
-      return c.json(config, 200, { etag: etagOf(config.version), 'cache-control': 'no-cache' })
+      return c.json(current, 200, { etag: etagOf(current.version), 'cache-control': 'no-cache' })
     })
     .openapi(
       replaceRingRoute,
@@ -167,10 +203,12 @@ export function ringRoutes(service: KvService) {
           })
         }
         const { version: _ignored, ...config } = body.data
-        const stored = await service.replaceRing(expectedVersion, config).catch((error) => {
-          throw storeProblem(error)
-        })
-        return c.json(stored, 200, { etag: etagOf(stored.version) })
+        const started = await Promise.resolve()
+          .then(() => begin(expectedVersion, config))
+          .catch((error) => {
+            throw storeProblem(error)
+          })
+        return c.json(started, 202, { etag: etagOf(started.version), location: '/ring' })
       },
       rejectReplace,
     )
