@@ -9,9 +9,9 @@ import { transactionService } from './txn-service'
 export function storeServices(): { kv: KvService; transactions: TransactionService } {
   let transactions: TransactionService | undefined
   const resolveIntent: IntentResolver = {
-    resolve: (storageKey, item) => {
+    resolve: (storageKey, item, region) => {
       if (!transactions) throw new Error('the transaction service is not wired yet')
-      return storeIntentResolver(transactions).resolve(storageKey, item)
+      return storeIntentResolver(transactions).resolve(storageKey, item, region)
     },
   }
   const kv = kvService(resolveIntent)

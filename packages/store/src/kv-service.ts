@@ -68,7 +68,12 @@ export type IntentOutcome = 'committed' | 'aborted' | 'pending'
  * participant applies the intent.
  */
 export interface IntentResolver {
-  resolve(storageKey: string, item: StoredItem & { intent: Intent }): Promise<IntentOutcome>
+  /** `region` is the store the item was read from (where the intent is staged). */
+  resolve(
+    storageKey: string,
+    item: StoredItem & { intent: Intent },
+    region?: string,
+  ): Promise<IntentOutcome>
 }
 
 export interface Replication {
@@ -195,8 +200,10 @@ export class KvService {
     assertValidKey(key)
     const routed = storageKey(tenant, key)
     if (this.replication.replicas === 1) {
-      const item = await this.onCurrentRing(routed, (route) => this.readRouted(routed, route))
-      return this.visible(key, routed, item)
+      const { item, region } = await this.onCurrentRing(routed, (route) =>
+        this.readRouted(routed, route),
+      )
+      return this.visible(key, routed, item, region)
     }
     const { replicas } = await this.route(routed)
     return this.visible(key, routed, await this.readQuorum(routed, replicas))
@@ -260,7 +267,7 @@ export class KvService {
     const item = await store.get(routed)
     if (!item?.intent) return true
     if (!this.resolveIntent) return false
-    await this.resolveIntent.resolve(routed, { ...item, intent: item.intent })
+    await this.resolveIntent.resolve(routed, { ...item, intent: item.intent }, region)
     return !(await store.get(routed))?.intent
   }
 
@@ -286,19 +293,25 @@ export class KvService {
     await source.store.strip(routed, frozen.version)
   }
 
-  private async readRouted(routed: string, route: SingleRoute): Promise<StoredItem | undefined> {
+  /** The key's one live copy (or a frozen one not yet copied) and the region it was read in. */
+  private async readRouted(
+    routed: string,
+    route: SingleRoute,
+  ): Promise<{ item: StoredItem | undefined; region: string }> {
+    const target = route.target.node.region
     const item = await route.target.store.get(routed, { ringVersion: route.ringVersion })
-    if (item && !item.movedTo) return item
+    if (item && !item.movedTo) return { item, region: target }
     if (!route.source) {
       if (item?.movedTo) throw new KeyMovedError(routed, item.movedTo)
-      return undefined
+      return { item: undefined, region: target }
     }
+    const source = route.source.node.region
     const old = await route.source.store.get(routed)
-    if (!old?.movedTo) return old
+    if (!old?.movedTo) return { item: old, region: source }
     // Frozen at the old owner: the new owner has it now, or gets it from the frozen copy.
     const again = await route.target.store.get(routed)
-    if (again && !again.movedTo) return again
-    if (old.value !== undefined || old.deleted) return old
+    if (again && !again.movedTo) return { item: again, region: target }
+    if (old.value !== undefined || old.deleted) return { item: old, region: source }
     throw new StoreError(`${JSON.stringify(routed)} was stripped but is not at ${old.movedTo}`)
   }
 
@@ -395,10 +408,11 @@ export class KvService {
     key: string,
     routed: string,
     item: StoredItem | undefined,
+    region?: string,
   ): Promise<KvItem> {
     if (item?.intent && this.resolveIntent) {
       const intent = item.intent
-      const outcome = await this.resolveIntent.resolve(routed, { ...item, intent })
+      const outcome = await this.resolveIntent.resolve(routed, { ...item, intent }, region)
       if (outcome === 'committed') {
         const version = intent.baseVersion + 1
         if (intent.operation === 'delete' || intent.value === undefined)

@@ -82,14 +82,19 @@ export class TransactionService {
 
 /**
  * The KV store's intent-resolver port (packages/store kv-service.ts `IntentResolver`):
- * `resolve(storageKey, item)`. The tenant is the storage key's prefix; the region is where
- * the key routes, the store the reader just read.
+ * `resolve(storageKey, item, region)`. The tenant is the storage key's prefix; the region is
+ * the store the reader read the intent from (while a ring migrates, that can be the key's
+ * old owner), or where the key routes when the reader doesn't say.
  */
 export function storeIntentResolver(service: TransactionService) {
   return {
-    async resolve(storageKey: string, item: { intent: Intent }): Promise<IntentResolution> {
+    async resolve(
+      storageKey: string,
+      item: { intent: Intent },
+      readIn?: string,
+    ): Promise<IntentResolution> {
       const tenant = storageKey.slice(0, storageKey.indexOf('#'))
-      const region = await service.ports.router.regionOf(storageKey)
+      const region = readIn ?? (await service.ports.router.regionOf(storageKey))
       return service.resolveIntent({ tenant, region, storageKey, intent: item.intent })
     },
   }

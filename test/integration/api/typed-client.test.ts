@@ -94,6 +94,11 @@ describe('the typed client', () => {
     })
     expect(stale.status).toBe(412)
     await expectProblem(stale)
+
+    // A stable ring's event stream sends it once and ends.
+    const events = await client.ring.migration.events.$get({ query: { timeoutSeconds: '5' } })
+    expect(events.status).toBe(200)
+    expect(await events.text()).toMatch(/^event: progress[\s\S]*^event: end$/m)
   })
 
   test('acquires, renews, inspects and releases a lock; a contender gets the holder', async () => {

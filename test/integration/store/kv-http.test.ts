@@ -259,7 +259,28 @@ describe('/ring over HTTP', () => {
     )
     // The key stays readable while its range moves, and after.
     expect(await (await own.request(`/kv/${key}`)).text()).toBe('kept')
+    const events = await own.request('/ring/migration/events?timeoutSeconds=20&intervalMs=100')
+    expect(events.headers.get('content-type')).toMatch(/^text\/event-stream/)
+    const streamed = events.text()
     await ring.inbox.drain(ring.migrations)
+    const text = await streamed
+    expect(text).toMatch(/event: progress\ndata: \{"version":\d+,"state":"migrating"/)
+    expect(text).toMatch(/event: progress\ndata: \{"version":\d+,"state":"stable"/)
+    expect(text.trimEnd()).toMatch(/event: end\ndata: \{"state":"stable","version":\d+\}$/)
+    // Reconnecting with the last event's id sends no snapshot the client already has.
+    const lastId = [...text.matchAll(/id: ([0-9a-f]{16})/g)].at(-1)![1]!
+    const resumed = await (
+      await own.request('/ring/migration/events?timeoutSeconds=5', {
+        headers: { 'last-event-id': lastId },
+      })
+    ).text()
+    expect(resumed).not.toContain('event: progress')
+    expect(resumed).toContain('event: end')
+    await expectProblem(
+      await own.request('/ring/migration/events?timeoutSeconds=0'),
+      400,
+      'invalid-request',
+    )
     const stable = await (await own.request('/ring')).json()
     expect(stable).toMatchObject({ state: 'stable', config: { nodes } })
     expect(stable.migration).toBeUndefined()

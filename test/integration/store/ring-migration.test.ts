@@ -2,6 +2,8 @@
 // drain and an add; every acknowledged increment survives, no read goes back in time, the
 // drained table keeps no live copy; tasks run twice, handlers with a stale ring, a crash
 // after each handover write.
+
+import { dynamoClient } from '@meridian/aws'
 import {
   KeyNotFoundError,
   type KvService,
@@ -11,8 +13,15 @@ import {
   type RingLayout,
   VersionMismatchError,
 } from '@meridian/store'
+import {
+  DynamoDbParticipant,
+  DynamoDbTransactionLog,
+  storeIntentResolver,
+  systemClock,
+  TransactionService,
+} from '@meridian/txn'
 import { describe, expect, it } from 'vitest'
-import { type MigratingRing, migratingRing, regions } from './support'
+import { coordinationTableName, type MigratingRing, migratingRing, regions } from './support'
 
 const text = new TextEncoder()
 const decode = (bytes: Uint8Array) => Number(new TextDecoder().decode(bytes))
@@ -205,6 +214,114 @@ describe('ring migration on DynamoDB Local', () => {
     for (const key of keys) expect(decode((await ring.kv.get('default', key)).value)).toBe(0)
     const copies = await liveCopies(ring)
     for (const key of keys) expect(copies.get(`default#${key}`), key).toHaveLength(1)
+  })
+
+  it('conserves money over bank transfers by POST-style transactions through a drain and an add', async () => {
+    let transactions: TransactionService | undefined
+    const ring = await migratingRing({
+      resolveIntent: {
+        resolve: (storageKey, item, region) =>
+          storeIntentResolver(transactions!).resolve(storageKey, item, region),
+      },
+    })
+    const kv = ring.kv
+    transactions = new TransactionService({
+      log: new DynamoDbTransactionLog({
+        client: dynamoClient(),
+        tableName: coordinationTableName(),
+      }),
+      participant: new DynamoDbParticipant(
+        Object.fromEntries(
+          Object.entries(ring.stores).map(([region, store]) => [
+            region,
+            { client: dynamoClient(region), tableName: store.tableName },
+          ]),
+        ),
+      ),
+      clock: systemClock,
+      router: {
+        regionOf: async (routingKey) => (await kv.writePlacement(routingKey)).region,
+        placementOf: (routingKey) => kv.writePlacement(routingKey),
+      },
+    })
+    const accounts = Array.from({ length: 8 }, (_, index) => `account-${index}`)
+    for (const account of accounts) await kv.put('default', account, text.encode('100'))
+    const committed: string[] = []
+    const errors: unknown[] = []
+    let running = true
+    const transfer = async (worker: number) => {
+      let step = worker
+      while (running) {
+        const from = accounts[step % accounts.length]!
+        const to = accounts[(step * 3 + 1) % accounts.length]!
+        step++
+        if (from === to) continue
+        try {
+          const [a, b] = await Promise.all([kv.get('default', from), kv.get('default', to)])
+          const id = `transfer-${crypto.randomUUID()}`
+          const outcome = await transactions!.execute('default', {
+            id,
+            operations: [
+              {
+                kind: 'put',
+                key: from,
+                value: text.encode(String(decode(a.value) - 1)),
+                contentType: 'text/plain',
+                expectedVersion: a.version,
+              },
+              {
+                kind: 'put',
+                key: to,
+                value: text.encode(String(decode(b.value) + 1)),
+                contentType: 'text/plain',
+                expectedVersion: b.version,
+              },
+              {
+                kind: 'put',
+                key: `ledger/${id}`,
+                value: text.encode(`${from}>${to}`),
+                contentType: 'text/plain',
+                expectedVersion: 'absent',
+              },
+            ],
+          })
+          if (outcome.state === 'COMMITTED') committed.push(id)
+        } catch (error) {
+          if (
+            error instanceof RingChangingError ||
+            (error as Error).name === 'KeyInTransactionError'
+          )
+            continue
+          errors.push(error)
+        }
+      }
+    }
+    const workers = Promise.all([0, 1, 2].map(transfer))
+    const drained = regions[1]!
+    await change(ring, (current) => ({
+      ...layoutOf(current),
+      nodes: current.nodes.filter((node) => node.region !== drained),
+    }))
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await ring.inbox.drain(ring.migrations)
+    await change(ring, (current) => ({
+      ...layoutOf(current),
+      nodes: [...current.nodes, { id: `${drained}-again`, region: drained, weight: 1 }],
+    }))
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await ring.inbox.drain(ring.migrations)
+    running = false
+    await workers
+    expect(errors).toEqual([])
+    expect((await ring.migrations.status()).state).toBe('stable')
+    expect(committed.length).toBeGreaterThan(0)
+    let total = 0
+    for (const account of accounts) total += decode((await kv.get('default', account)).value)
+    expect(total).toBe(100 * accounts.length)
+    // Every committed transfer left its ledger entry, readable after both moves.
+    for (const id of committed) {
+      expect(new TextDecoder().decode((await kv.get('default', `ledger/${id}`)).value)).toMatch(/>/)
+    }
   })
 
   it('refuses a second change while one runs, and a change at a stale version', async () => {

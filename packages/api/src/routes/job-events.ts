@@ -1,5 +1,5 @@
-// GET /jobs/:id/events: the job's progress as server-sent events, polled from the job
-// record. The API function has a hard timeout (30 s on AWS), so a stream never outlives
+// GET /jobs/:id/events (and GET /ring/migration/events, through snapshotEventStream): the
+// job's progress as server-sent events, polled from the job record. The API function has a hard timeout (30 s on AWS), so a stream never outlives
 // it: it ends on its own a few seconds earlier with a `reconnect` event (and an SSE
 // `retry` hint), and the client's EventSource reconnects with `Last-Event-ID`.
 //
@@ -67,40 +67,67 @@ export function jobEventStream(
   options: JobEventStreamOptions,
 ): Response {
   const tenant = c.get('tenant')
+  return snapshotEventStream(c, first, {
+    ...options,
+    read: () => jobs.get(tenant, first.id),
+    finished: (job) => isTerminal(job.state),
+    summary: (job) => ({ state: job.state }),
+  })
+}
+
+export interface SnapshotStreamOptions<T> extends JobEventStreamOptions {
+  /** Reads the next snapshot. */
+  read: () => Promise<T>
+  /** True when the stream ends with `end` after sending this snapshot. */
+  finished: (snapshot: T) => boolean
+  /** What the closing events carry. */
+  summary: (snapshot: T) => unknown
+}
+
+/**
+ * The shape every progress stream shares (jobs, ring migrations): `progress` when the
+ * snapshot changes (its id a digest of it), then `end`, `timeout` or `reconnect`.
+ */
+export function snapshotEventStream<T>(
+  c: Context<AppEnv>,
+  first: T,
+  options: SnapshotStreamOptions<T>,
+): Response {
   const resumeAfter = lastEventId(c)
   const budgetMs = options.budgetMs ?? eventStreamBudgetMs
   return streamSSE(c, async (stream) => {
     const startedMs = Date.now()
     const clientDeadlineMs = startedMs + options.timeoutSeconds * 1000
     const budgetDeadlineMs = startedMs + budgetMs
-    let job = first
+    let snapshot = first
     let sentId = resumeAfter
     for (;;) {
-      const snapshot = JSON.stringify(job)
-      const snapshotId = await eventId(snapshot)
+      const data = JSON.stringify(snapshot)
+      const snapshotId = await eventId(data)
       if (snapshotId !== sentId) {
-        await stream.writeSSE({ event: 'progress', data: snapshot, id: snapshotId })
+        await stream.writeSSE({ event: 'progress', data, id: snapshotId })
         sentId = snapshotId
       }
-      if (isTerminal(job.state)) {
-        await stream.writeSSE({ event: 'end', data: JSON.stringify({ state: job.state }) })
+      const summary = options.summary(snapshot)
+      if (options.finished(snapshot)) {
+        await stream.writeSSE({ event: 'end', data: JSON.stringify(summary) })
         return
       }
       const nowMs = Date.now()
       if (nowMs >= clientDeadlineMs || stream.aborted) {
-        await stream.writeSSE({ event: 'timeout', data: JSON.stringify({ state: job.state }) })
+        await stream.writeSSE({ event: 'timeout', data: JSON.stringify(summary) })
         return
       }
       if (nowMs + options.intervalMs >= budgetDeadlineMs) {
         await stream.writeSSE({
           event: 'reconnect',
-          data: JSON.stringify({ state: job.state, lastEventId: sentId }),
+          data: JSON.stringify({ ...(summary as object), lastEventId: sentId }),
           retry: reconnectRetryMs,
         })
         return
       }
       await stream.sleep(options.intervalMs)
-      job = await jobs.get(tenant, first.id)
+      snapshot = await options.read()
     }
   })
 }

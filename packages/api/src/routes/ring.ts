@@ -13,6 +13,7 @@ import {
 import type { Context } from 'hono'
 import { openApiRouter } from '../openapi'
 import { ProblemError } from '../problem'
+import { lastEventId, snapshotEventStream } from './job-events'
 import { etagOf, keyParameter, keyParams, storeProblem } from './kv'
 import {
   accessProblems,
@@ -66,6 +67,33 @@ const etagResponseHeader = {
   },
 }
 const ringUnavailable = { 503: 'The ring config could not be read (`ring-unavailable`)' }
+
+const eventsQuery = z.object({
+  timeoutSeconds: z.coerce.number().int().min(1).max(900).default(60),
+  intervalMs: z.coerce.number().int().min(100).max(10_000).default(500),
+})
+
+const migrationEventsRoute = createRoute({
+  method: 'get',
+  path: '/migration/events',
+  summary: 'Stream the ring status as server-sent events until it is stable, or the timeout',
+  security: apiKeySecurity,
+  request: { query: eventsQuery },
+  responses: {
+    200: {
+      description:
+        '`progress` events carry the ring status (as GET /ring) when it changes, with an id a ' +
+        'reconnect sends back as Last-Event-ID; the stream ends with `end` (the ring is stable), ' +
+        '`timeout` (timeoutSeconds) or, before the API function times out, `reconnect`',
+      content: { 'text/event-stream': { schema: z.string() } },
+    },
+    ...problemResponses({
+      400: 'Invalid query (`invalid-request`)',
+      ...accessProblems,
+      ...ringUnavailable,
+    }),
+  },
+})
 
 const getRingRoute = createRoute({
   method: 'get',
@@ -211,6 +239,34 @@ export function ringRoutes(service: KvService, migrations?: RingMigrationService
         return c.json(started, 202, { etag: etagOf(started.version), location: '/ring' })
       },
       rejectReplace,
+    )
+    .openapi(
+      migrationEventsRoute,
+      async (c) => {
+        const { timeoutSeconds, intervalMs } = c.req.valid('query')
+        lastEventId(c)
+        const first = await status().catch((error) => {
+          throw storeProblem(error)
+        })
+        return snapshotEventStream(c, first, {
+          timeoutSeconds,
+          intervalMs,
+          read: status,
+          finished: (ring) => ring.state === 'stable',
+          summary: (ring) => ({ state: ring.state, version: ring.version }),
+        })
+      },
+      rejectWith((c) => {
+        const query = eventsQuery.safeParse(c.req.query())
+        if (!query.success) {
+          throw new ProblemError({
+            slug: 'invalid-request',
+            title: 'Bad Request',
+            status: 400,
+            detail: z.prettifyError(query.error),
+          })
+        }
+      }),
     )
     .openapi(
       spanningLastParameter(app, ownersRoute, '.*'),
