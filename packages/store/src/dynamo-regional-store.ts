@@ -10,6 +10,7 @@ import {
   GetItemCommand,
   ScanCommand,
   TransactionCanceledException,
+  type TransactWriteItem,
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
@@ -181,6 +182,28 @@ export class DynamoRegionalStore implements RegionalStore {
   }
 
   async copyIn(item: StoredItem, ringVersion: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          ...this.copyInUpdate(item, ringVersion),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      )
+      return true
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error
+      const current = error.Item ? itemFromAttributes(error.Item) : undefined
+      // Written here since the copy was made (same or newer version, not frozen): done.
+      if (current && !current.movedTo && current.version >= item.version) return false
+      throw new StoreError(
+        `copy of ${JSON.stringify(item.storageKey)} at version ${item.version} refused`,
+        { cause: error },
+      )
+    }
+  }
+
+  private copyInUpdate(item: StoredItem, ringVersion: number) {
     const set = ['#version = :version', '#updatedAtMs = :now', '#placedAt = :ringVersion']
     const remove = ['#movedTo']
     const values: Record<string, AttributeValue> = {
@@ -206,51 +229,76 @@ export class DynamoRegionalStore implements RegionalStore {
     const update = `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`
     // Older here, or the same version still frozen from an earlier move away: take the copy.
     const condition = `${noIntent} AND (attribute_not_exists(#version) OR #version < :version OR (#version = :version AND attribute_exists(#movedTo)))`
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { [itemAttributes.key]: { S: item.storageKey } },
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: namesUsedBy(`${update} ${condition}`),
-          ExpressionAttributeValues: values,
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      )
-      return true
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error
-      const current = error.Item ? itemFromAttributes(error.Item) : undefined
-      // Written here since the copy was made (same or newer version, not frozen): done.
-      if (current && !current.movedTo && current.version >= item.version) return false
-      throw new StoreError(
-        `copy of ${JSON.stringify(item.storageKey)} at version ${item.version} refused`,
-        { cause: error },
-      )
+    return {
+      Key: { [itemAttributes.key]: { S: item.storageKey } },
+      UpdateExpression: update,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: namesUsedBy(`${update} ${condition}`),
+      ExpressionAttributeValues: values,
     }
   }
 
   async strip(storageKey: string, version: number): Promise<void> {
     try {
       await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { [itemAttributes.key]: { S: storageKey } },
-          UpdateExpression: 'REMOVE #value, #contentType',
-          ConditionExpression: 'attribute_exists(#movedTo) AND #version = :version',
-          ExpressionAttributeNames: {
-            '#value': 'value',
-            '#contentType': 'contentType',
-            '#movedTo': 'movedTo',
-            '#version': 'version',
-          },
-          ExpressionAttributeValues: { ':version': { N: String(version) } },
-        }),
+        new UpdateItemCommand({ TableName: this.tableName, ...stripUpdate(storageKey, version) }),
       )
     } catch (error) {
       // Not frozen at that version (already stripped and moved back, or copied anew): leave it.
       if (!(error instanceof ConditionalCheckFailedException)) throw error
+    }
+  }
+
+  async freezeAll(
+    items: readonly StoredItem[],
+    region: string,
+    ringVersion: number,
+  ): Promise<boolean> {
+    return this.transact(
+      items.map((item) => ({
+        Key: { [itemAttributes.key]: { S: item.storageKey } },
+        UpdateExpression: 'SET #movedTo = :region',
+        ConditionExpression: `#version = :version AND ${noIntent} AND ${notMoved} AND ${placedBefore}`,
+        ExpressionAttributeNames: {
+          '#version': itemAttributes.version,
+          '#intent': itemAttributes.intent,
+          '#movedTo': itemAttributes.movedTo,
+          '#placedAt': itemAttributes.placedAt,
+        },
+        ExpressionAttributeValues: {
+          ':region': { S: region },
+          ':version': { N: String(item.version) },
+          ':ringVersion': { N: String(ringVersion) },
+        },
+      })),
+    )
+  }
+
+  async copyInAll(items: readonly StoredItem[], ringVersion: number): Promise<boolean> {
+    return this.transact(items.map((item) => this.copyInUpdate(item, ringVersion)))
+  }
+
+  async stripAll(items: readonly StoredItem[]): Promise<boolean> {
+    return this.transact(items.map((item) => stripUpdate(item.storageKey, item.version)))
+  }
+
+  /** Updates in one transaction; false when it was cancelled (a condition, a conflict). */
+  private async transact(
+    updates: Array<Omit<NonNullable<TransactWriteItem['Update']>, 'TableName'>>,
+  ): Promise<boolean> {
+    if (updates.length === 0) return true
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: updates.map((update) => ({
+            Update: { TableName: this.tableName, ...update },
+          })),
+        }),
+      )
+      return true
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) return false
+      throw error
     }
   }
 
@@ -463,6 +511,21 @@ export class DynamoRegionalStore implements RegionalStore {
         throw new StoreError(`create of ${JSON.stringify(storageKey)} cancelled`, { cause: error })
       }
     }
+  }
+}
+
+function stripUpdate(storageKey: string, version: number) {
+  return {
+    Key: { [itemAttributes.key]: { S: storageKey } },
+    UpdateExpression: 'REMOVE #value, #contentType',
+    ConditionExpression: 'attribute_exists(#movedTo) AND #version = :version',
+    ExpressionAttributeNames: {
+      '#value': itemAttributes.value,
+      '#contentType': itemAttributes.contentType,
+      '#movedTo': itemAttributes.movedTo,
+      '#version': itemAttributes.version,
+    },
+    ExpressionAttributeValues: { ':version': { N: String(version) } },
   }
 }
 

@@ -110,6 +110,62 @@ export class MemoryRegionalStore implements RegionalStore {
     delete current.contentType
   }
 
+  async freezeAll(
+    items: readonly StoredItem[],
+    region: string,
+    ringVersion: number,
+  ): Promise<boolean> {
+    await this.pause()
+    const all = items.every((item) => {
+      const current = this.items.get(item.storageKey)
+      return (
+        current !== undefined &&
+        current.version === item.version &&
+        !current.intent &&
+        current.movedTo === undefined &&
+        (current.placedAt === undefined || current.placedAt < ringVersion)
+      )
+    })
+    if (!all) return false
+    for (const item of items) this.items.get(item.storageKey)!.movedTo = region
+    return true
+  }
+
+  async copyInAll(items: readonly StoredItem[], ringVersion: number): Promise<boolean> {
+    await this.pause()
+    const all = items.every((item) => {
+      const current = this.items.get(item.storageKey)
+      return (
+        !current?.intent &&
+        (!current ||
+          current.version === 0 ||
+          current.version < item.version ||
+          (current.version === item.version && current.movedTo !== undefined))
+      )
+    })
+    if (!all) return false
+    for (const item of items) {
+      const { movedTo: _movedTo, intent: _intent, ...copied } = copyItem(item)
+      this.items.set(item.storageKey, { ...copied, placedAt: ringVersion })
+    }
+    return true
+  }
+
+  async stripAll(items: readonly StoredItem[]): Promise<boolean> {
+    await this.pause()
+    const all = items.every((item) => {
+      const current = this.items.get(item.storageKey)
+      return current?.movedTo !== undefined && current.version === item.version
+    })
+    if (!all) return false
+    for (const item of items) {
+      const current = this.items.get(item.storageKey)!
+      delete current.value
+      delete current.contentType
+    }
+    return true
+  }
+
   async *scan(segment: number, totalSegments: number): AsyncIterable<StoredItem[]> {
     await this.pause()
     const keys = [...this.items.keys()].filter((key) => segmentOf(key, totalSegments) === segment)

@@ -102,6 +102,13 @@ export interface RegionalStore {
   copyIn(item: StoredItem, ringVersion: number): Promise<boolean>
   /** Drops the value of a frozen copy at `version` (the destination holds it); keeps the marker. */
   strip(storageKey: string, version: number): Promise<void>
+  // The same three steps for many keys at once (a range task's page), all or nothing: each
+  // answers false, having written nothing, when any key's condition fails, and the caller
+  // goes key by key instead. freezeAll also requires each copy to be exactly as given
+  // (same version, not frozen), so the given items are the frozen copies.
+  freezeAll(items: readonly StoredItem[], region: string, ringVersion: number): Promise<boolean>
+  copyInAll(items: readonly StoredItem[], ringVersion: number): Promise<boolean>
+  stripAll(items: readonly StoredItem[]): Promise<boolean>
   /** Every item of segment `segment` of `totalSegments`, a page at a time (strongly consistent). */
   scan(segment: number, totalSegments: number): AsyncIterable<StoredItem[]>
 }

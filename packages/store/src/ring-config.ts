@@ -38,6 +38,8 @@ export interface RingMigrationState {
   readonly gateVersion: number
   /** Parallel scan segments per source table: one range task each. */
   readonly segments: number
+  /** The regions whose tables lose keys: the source tables the range tasks scan. */
+  readonly sourceRegions: readonly string[]
   readonly startedAtMs: number
 }
 

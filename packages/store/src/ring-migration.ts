@@ -38,7 +38,7 @@ import {
   type RingConfigStore,
   type RingLayout,
 } from './ring-config'
-import { ringRouterFactory } from './ring-router'
+import { losingRegions, ringRouterFactory } from './ring-router'
 
 /** One range task: a Scan segment of one source table, for one migration. */
 export interface MigrationTask {
@@ -96,6 +96,8 @@ export interface RingMigrationOptions {
   /** How long after its start the sweeper re-sends a migration's unrecorded tasks. */
   resendAfterMs?: number
   routerFactory?: KeyRouterFactory
+  /** Which regions lose keys in a change; defaults to the ring's own movement plan. */
+  sourceRegions?: (from: RingConfig, to: RingConfig) => string[]
   nowMs?: () => number
 }
 
@@ -135,6 +137,10 @@ export class RingMigrationService {
       throw new RingVersionMismatchError(expectedVersion, current?.version)
     }
     const from: RingConfig = { ...layoutOf(current), version: current.version }
+    const sourceRegions = (this.options.sourceRegions ?? losingRegions)(from, {
+      ...checked,
+      version: expectedVersion + 1,
+    })
     const gating = await ringStore.replace(expectedVersion, {
       ...checked,
       migration: {
@@ -142,6 +148,7 @@ export class RingMigrationService {
         from,
         gateVersion: expectedVersion + 1,
         segments: this.options.segments ?? defaultMigrationSegments,
+        sourceRegions,
         startedAtMs: this.nowMs(),
       },
     })
@@ -197,9 +204,28 @@ export class RingMigrationService {
     const counts: TaskCounts = { scanned: 0, moved: 0 }
     for await (const page of store.scan(task.segment, task.segments)) {
       counts.scanned += page.length
-      await inBatches(page, this.options.concurrency ?? 16, async (item) => {
+      // Keys that leave this table, by destination. Plain copies go in transactions of up
+      // to batchSize keys (three round trips per batch instead of three per key); anything
+      // else, or a batch that is refused (a write, an intent, a handler's pull got there
+      // first), goes key by key.
+      const byOwner = new Map<string, StoredItem[]>()
+      const oneByOne: Array<[StoredItem, string]> = []
+      for (const item of page) {
         const owner = next.preferenceList(item.storageKey, 1)[0]!.region
-        if (owner === task.region) return
+        if (owner === task.region) continue
+        if (item.movedTo !== undefined || item.intent) oneByOne.push([item, owner])
+        else byOwner.set(owner, [...(byOwner.get(owner) ?? []), item])
+      }
+      const batches = [...byOwner].flatMap(([owner, items]) =>
+        batchesOf(items).map((batch) => [owner, batch] as const),
+      )
+      await inBatches(batches, this.options.concurrency ?? 8, async ([owner, batch]) => {
+        const moved = await this.handOverAll(batch, task, owner)
+        if (moved === undefined)
+          oneByOne.push(...batch.map((item) => [item, owner] as [StoredItem, string]))
+        else counts.moved += moved
+      })
+      await inBatches(oneByOne, 16, async ([item, owner]) => {
         if (await this.handOver(item, task, owner)) counts.moved++
       })
     }
@@ -252,6 +278,30 @@ export class RingMigrationService {
   }
 
   /**
+   * Hands a batch of plain copies over at once; undefined when the batch could not be
+   * frozen as scanned (nothing was written) and the caller goes key by key. Once frozen, a
+   * refused copy or strip finishes key by key here (each step is safe to repeat).
+   */
+  private async handOverAll(
+    batch: readonly StoredItem[],
+    task: MigrationTask,
+    target: string,
+  ): Promise<number | undefined> {
+    const from = this.store(task.region)
+    const to = this.store(target)
+    if (!(await from.freezeAll(batch, target, task.ringVersion))) return undefined
+    let moved = batch.length
+    if (!(await to.copyInAll(batch, task.ringVersion))) {
+      moved = 0
+      for (const item of batch) if (await to.copyIn(item, task.ringVersion)) moved++
+    }
+    if (!(await from.stripAll(batch))) {
+      for (const item of batch) await from.strip(item.storageKey, item.version)
+    }
+    return moved
+  }
+
+  /**
    * Hands one key over from `source` to `target`: freeze, copy, strip (kv-service.ts).
    * A transaction's intent is settled first; true when this call moved the key.
    */
@@ -280,8 +330,7 @@ export class RingMigrationService {
   private tasksOf(config: RingConfig): MigrationTask[] {
     const migration = config.migration
     if (!migration) return []
-    const regions = [...new Set(migration.from.nodes.map((node) => node.region))].sort()
-    return regions.flatMap((region) =>
+    return migration.sourceRegions.flatMap((region) =>
       Array.from({ length: migration.segments }, (_, segment) => ({
         ringVersion: migration.phase === 'moving' ? config.version : config.version + 1,
         region,
@@ -308,6 +357,26 @@ export class RingMigrationService {
     if (!config) throw new InvalidRingConfigError('no ring config is stored')
     return config
   }
+}
+
+/** Transactions take up to 100 writes and 4 MB: batches of 50 keys under 3 MB of values. */
+const batchKeysMax = 50
+function batchesOf(items: readonly StoredItem[]): StoredItem[][] {
+  const batches: StoredItem[][] = []
+  let batch: StoredItem[] = []
+  let bytes = 0
+  for (const item of items) {
+    const size = (item.value?.byteLength ?? 0) + item.storageKey.length + 200
+    if (batch.length === batchKeysMax || (batch.length > 0 && bytes + size > 3_000_000)) {
+      batches.push(batch)
+      batch = []
+      bytes = 0
+    }
+    batch.push(item)
+    bytes += size
+  }
+  if (batch.length > 0) batches.push(batch)
+  return batches
 }
 
 function taskId(task: MigrationTask): string {

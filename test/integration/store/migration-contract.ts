@@ -154,6 +154,42 @@ export function migrationContract(name: string, factory: () => Promise<Migrating
       })
     })
 
+    it('hands a batch over all or nothing: freezeAll pins each scanned version', async () => {
+      const { store } = await factory()
+      const [a, b] = [key(), key()]
+      await store.put(a, plain('a'))
+      await store.put(b, plain('b'))
+      const scanned = [(await store.get(a))!, (await store.get(b))!]
+      await store.put(b, plain('b2'))
+      // b changed since the scan: nothing is frozen.
+      expect(await store.freezeAll(scanned, 'eu-west-1', 2)).toBe(false)
+      expect((await store.get(a))?.movedTo).toBeUndefined()
+      const fresh = [(await store.get(a))!, (await store.get(b))!]
+      expect(await store.freezeAll(fresh, 'eu-west-1', 2)).toBe(true)
+      expect(await store.get(b)).toMatchObject({ version: 2, movedTo: 'eu-west-1' })
+      await expect(store.put(a, plain('x'))).rejects.toBeInstanceOf(KeyMovedError)
+      expect(await store.stripAll(fresh)).toBe(true)
+      expect((await store.get(a))?.value).toBeUndefined()
+      // Stripping again at another version is refused as a whole.
+      expect(await store.stripAll([{ ...fresh[0]!, version: 9 }])).toBe(false)
+    })
+
+    it('copies a batch in all or nothing', async () => {
+      const { store } = await factory()
+      const [a, b] = [key(), key()]
+      await store.put(b, plain('newer'))
+      await store.put(b, plain('newer'))
+      const copies = [
+        { storageKey: a, version: 1, deleted: false, value: bytes('a'), contentType: 'text/plain' },
+        { storageKey: b, version: 1, deleted: false, value: bytes('b'), contentType: 'text/plain' },
+      ]
+      // b holds version 2 already: the whole batch is refused.
+      expect(await store.copyInAll(copies, 3)).toBe(false)
+      expect(await store.get(a)).toBeUndefined()
+      expect(await store.copyInAll([copies[0]!], 3)).toBe(true)
+      expect(await store.get(a)).toMatchObject({ version: 1, placedAt: 3 })
+    })
+
     it('scans every item once across segments, without the gate', async () => {
       const { store } = await factory()
       await store.raiseGate(2)

@@ -68,7 +68,17 @@ const decode = (bytes: Uint8Array) => Number(new TextDecoder().decode(bytes))
  * counts the refusals that send a handler with a stale ring on (moved keys, raised gates).
  */
 function crashingAfterWrites(store: MemoryRegionalStore, crash: () => boolean): RegionalStore {
-  const writes = new Set(['put', 'delete', 'freeze', 'copyIn', 'strip', 'raiseGate'])
+  const writes = new Set([
+    'put',
+    'delete',
+    'freeze',
+    'copyIn',
+    'strip',
+    'freezeAll',
+    'copyInAll',
+    'stripAll',
+    'raiseGate',
+  ])
   return new Proxy(store, {
     get(target, property, receiver) {
       const member = Reflect.get(target, property, receiver)
@@ -141,6 +151,8 @@ async function runSchedule(seed: number): Promise<void> {
     log: new MemoryMigrationLog(pause),
     segments: 2,
     routerFactory: rendezvousRouter,
+    // Every region of the old ring is scanned (rendezvous hashing has no movement plan).
+    sourceRegions: (from) => [...new Set(from.nodes.map((node) => node.region))].sort(),
     nowMs: () => clock.ms,
   })
 
