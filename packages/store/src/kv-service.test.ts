@@ -76,6 +76,47 @@ describe('KvService replication', () => {
     )
   })
 
+  it('reads R - W + 1 replicas, and one more for each that fails', async () => {
+    const reads: string[] = []
+    const counted = (region: string, store: RegionalStore): RegionalStore =>
+      new Proxy(store, {
+        get(target, property, receiver) {
+          const member = Reflect.get(target, property, receiver)
+          if (property !== 'get' || typeof member !== 'function') return member
+          return (...args: unknown[]) => {
+            reads.push(region)
+            return member.apply(target, args)
+          }
+        },
+      })
+    const memory = Object.fromEntries(regions.map((region) => [region, new MemoryRegionalStore()]))
+    const kv = createKvService({
+      stores: Object.fromEntries(
+        regions.map((region) => [region, counted(region, memory[region]!)]),
+      ),
+      ringStore: memoryRingStore(),
+      replication: { replicas: 3, writeQuorum: 2 },
+    })
+    await kv.put('default', 'k', bytes('a'))
+    reads.length = 0
+    expect(text((await kv.get('default', 'k')).value)).toBe('a')
+    expect(reads).toHaveLength(2)
+
+    const withDown = createKvService({
+      stores: {
+        ...Object.fromEntries(regions.map((region) => [region, counted(region, memory[region]!)])),
+        [regions[0]!]: counted(regions[0]!, down),
+        [regions[1]!]: counted(regions[1]!, down),
+      },
+      ringStore: memoryRingStore(),
+      replication: { replicas: 3, writeQuorum: 1 },
+    })
+    // R = 3, W = 1: all three must answer; two are down.
+    reads.length = 0
+    expect(await withDown.get('default', 'k').catch((e) => e)).toBeInstanceOf(QuorumNotReachedError)
+    expect(reads).toHaveLength(3)
+  })
+
   it('refuses a stale fence seen on the read quorum before writing any replica', async () => {
     const { kv, memory } = service({ replicas: 3, writeQuorum: 2 })
     await kv.put('default', 'k', bytes('a'), { fence: 9 })

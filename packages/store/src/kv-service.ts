@@ -391,17 +391,45 @@ export class KvService {
     return { config, replicas }
   }
 
-  /** Asks every replica, answers with the newest of the first R - W + 1 answers. */
+  /**
+   * Asks R - W + 1 replicas (in preference order) and answers with the newest answer; each
+   * replica that fails is replaced by the next one, so a region down costs one more read,
+   * not a failed request. Any R - W + 1 replicas meet every write quorum (W of R).
+   */
   private async readQuorum(routed: string, replicas: Replica[]): Promise<StoredItem | undefined> {
     const needed = this.replication.replicas - this.replication.writeQuorum + 1
-    const outcome = await awaitQuorum(
-      replicas.map((replica) => replica.store.get(routed)),
-      needed,
-    )
-    if (!outcome.reached) {
-      throw new QuorumNotReachedError(routed, needed, outcome.successes.length, outcome.failures)
+    const successes: (StoredItem | undefined)[] = []
+    const failures: unknown[] = []
+    let next = 0
+    let inFlight = 0
+    await new Promise<void>((resolve) => {
+      const settle = () => {
+        const exhausted = inFlight === 0 && next >= replicas.length
+        if (successes.length >= needed || exhausted) resolve()
+        else launch()
+      }
+      const launch = () => {
+        while (inFlight < needed - successes.length && next < replicas.length) {
+          const replica = replicas[next++]!
+          inFlight++
+          replica.store
+            .get(routed)
+            .then(
+              (item) => void successes.push(item),
+              (error) => void failures.push(error),
+            )
+            .finally(() => {
+              inFlight--
+              settle()
+            })
+        }
+      }
+      launch()
+    })
+    if (successes.length < needed) {
+      throw new QuorumNotReachedError(routed, needed, successes.length, failures)
     }
-    return newest(outcome.successes)
+    return newest(successes.slice(0, needed))
   }
 
   private async visible(
