@@ -16,9 +16,11 @@ import {
   currentCorrelationId,
   dynamoClient,
   settings,
+  stageConfig,
 } from '@meridian/aws'
 import { linkedName, linkedValue } from '@meridian/aws/linked'
 import { DynamoLockTable, LockService } from '@meridian/lock'
+import { regionDetector } from './kv-service'
 import { mapReduceService } from './mapreduce-service'
 import { ringMigrationService } from './ring-migrations'
 import { storeServices } from './store-services'
@@ -57,4 +59,5 @@ export const app = createApp({
   transactions,
   kv,
   ringMigrations: ringMigrationService(kv),
+  regions: { detector: regionDetector, names: stageConfig.storeRegions },
 })

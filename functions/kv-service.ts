@@ -4,9 +4,11 @@
 // validated settings (packages/aws/src/settings.ts; defaults R = 1, W = 1, 5 s).
 import {
   coordinationTable,
+  countMetric,
   dynamoClient,
   settings,
   stageConfig,
+  storeClient,
   storeTableResource,
 } from '@meridian/aws'
 import { linkedName } from '@meridian/aws/linked'
@@ -14,18 +16,29 @@ import {
   createKvService,
   DynamoRegionalStore,
   DynamoRingConfigStore,
+  detectingStore,
+  FailureDetector,
   type IntentResolver,
   type KvService,
 } from '@meridian/store'
+
+/** This instance's view of the store regions (GET /regions), fed by the KV calls it makes. */
+export const regionDetector = new FailureDetector({
+  onChange: (view) => countMetric(view.state === 'suspected' ? 'RegionSuspected' : 'RegionTrusted'),
+})
 
 export function kvService(resolveIntent?: IntentResolver): KvService {
   const stores = Object.fromEntries(
     stageConfig.storeRegions.map((region) => [
       region,
-      new DynamoRegionalStore({
-        client: dynamoClient(region),
-        tableName: linkedName(storeTableResource(region)),
-      }),
+      detectingStore(
+        region,
+        new DynamoRegionalStore({
+          client: storeClient(region),
+          tableName: linkedName(storeTableResource(region)),
+        }),
+        regionDetector,
+      ),
     ]),
   )
   return createKvService({

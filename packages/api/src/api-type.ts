@@ -13,6 +13,7 @@ import type { adminRoutes } from './routes/admin'
 import type { jobRoutes } from './routes/jobs'
 import type { kvRoutes } from './routes/kv'
 import type { lockRoutes } from './routes/locks'
+import type { regionRoutes } from './routes/regions'
 import type { ringRoutes } from './routes/ring'
 import type { txnRoutes } from './routes/txn'
 
@@ -28,6 +29,7 @@ export type MeridianSchema =
   | Mounted<'/admin', typeof adminRoutes>
   | Mounted<'/kv', typeof kvRoutes>
   | Mounted<'/ring', typeof ringRoutes>
+  | Mounted<'/regions', typeof regionRoutes>
   | Mounted<'/locks', typeof lockRoutes>
   | Mounted<'/txn', typeof txnRoutes>
   | Mounted<'/jobs', typeof jobRoutes>

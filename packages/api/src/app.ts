@@ -23,6 +23,7 @@ import { adminRoutes } from './routes/admin'
 import { jobRoutes } from './routes/jobs'
 import { kvRoutes } from './routes/kv'
 import { lockRoutes } from './routes/locks'
+import { type RegionViews, regionRoutes } from './routes/regions'
 import { ringRoutes } from './routes/ring'
 import { txnRoutes } from './routes/txn'
 
@@ -64,6 +65,8 @@ export interface AppDependencies {
   kv?: KvService
   /** Ring changes that move data online (needs kv). */
   ringMigrations?: RingMigrationService
+  /** The store regions' failure detector: mounts /regions. */
+  regions?: { detector: RegionViews; names: readonly string[] }
   /** The lock service: mounts /locks. */
   locks?: LockService
   /** The transaction service: mounts /txn. */
@@ -129,6 +132,9 @@ export function createApp(dependencies: AppDependencies) {
   if (dependencies.kv) {
     app.route('/kv', kvRoutes(dependencies.kv))
     app.route('/ring', ringRoutes(dependencies.kv, dependencies.ringMigrations))
+  }
+  if (dependencies.regions) {
+    app.route('/regions', regionRoutes(dependencies.regions.detector, dependencies.regions.names))
   }
   if (dependencies.locks) app.route('/locks', lockRoutes(dependencies.locks))
   if (dependencies.transactions) app.route('/txn', txnRoutes(dependencies.transactions))

@@ -9,6 +9,7 @@ import { settings } from './settings'
 import { stageConfig } from './stage-config'
 
 const dynamoClients = new Map<string, DynamoDBClient>()
+const storeClients = new Map<string, DynamoDBClient>()
 const sqsClients = new Map<string, SQSClient>()
 const s3Clients = new Map<string, S3Client>()
 
@@ -21,6 +22,30 @@ export function dynamoClient(region: string = homeRegion()): DynamoDBClient {
   if (!client) {
     client = new DynamoDBClient({ region })
     dynamoClients.set(region, client)
+  }
+  return client
+}
+
+/**
+ * The client for the KV store table in `region`: short explicit timeouts and two attempts,
+ * so a region that stops answering fails a request within about two timeouts (the failure
+ * detector then answers for it at once) instead of the SDK's defaults.
+ */
+export function storeClient(region: string): DynamoDBClient {
+  let client = storeClients.get(region)
+  if (!client) {
+    const timeoutMs = settings().MERIDIAN_STORE_TIMEOUT_MS
+    client = new DynamoDBClient({
+      region,
+      maxAttempts: 2,
+      // Without throwOnRequestTimeout the handler only logs a request past its timeout.
+      requestHandler: {
+        connectionTimeout: timeoutMs,
+        requestTimeout: timeoutMs,
+        throwOnRequestTimeout: true,
+      },
+    })
+    storeClients.set(region, client)
   }
   return client
 }

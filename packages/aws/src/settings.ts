@@ -47,6 +47,9 @@ export const settingsSchema = z.object({
   MERIDIAN_KV_REPLICAS: variable(integer(1).default(1)),
   MERIDIAN_KV_WRITE_QUORUM: variable(integer(1).default(1)),
   MERIDIAN_RING_STALENESS_MS: variable(integer(0).default(5_000)),
+  // Per attempt, on calls to the KV store tables (two attempts): a region that doesn't
+  // answer within it counts as failing (packages/store failure-detector.ts).
+  MERIDIAN_STORE_TIMEOUT_MS: variable(integer(50).default(1_000)),
   MERIDIAN_RUNNING_JOBS_PER_TENANT_MAX: variable(integer(1).default(10)),
   // Read by `npm start` only.
   PORT: variable(integer(0, 65_535).default(3000)),

@@ -20,6 +20,8 @@ export const metricNames = [
   'RingRangeMoved',
   'RingRangeStale',
   'RingRangeFailed',
+  'RegionSuspected',
+  'RegionTrusted',
 ] as const
 export type MetricName = (typeof metricNames)[number]
 

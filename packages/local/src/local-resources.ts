@@ -56,7 +56,13 @@ export function resourceEnvironment(
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
     AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
     AWS_ENDPOINT_URL_S3: endpoints.s3Endpoint,
-    ...localProcessDefaults,
+    // The defaults, unless the runtime's own environment sets them.
+    ...Object.fromEntries(
+      Object.entries(localProcessDefaults).map(([name, value]) => [
+        name,
+        process.env[name] ?? value,
+      ]),
+    ),
     SST_RESOURCE_App: JSON.stringify({ name: stageConfig.appName, stage: resources.stage }),
   }
   const link = (resource: string, value: Record<string, string>) => {

@@ -206,3 +206,15 @@ export class RingMigrationInProgressError extends StoreError {
 export class RingChangeUnsupportedError extends StoreError {
   override name = 'RingChangeUnsupportedError'
 }
+
+/** The key's region is suspected down (failure-detector.ts): answered at once, not retried. */
+export class RegionUnavailableError extends StoreError {
+  override name = 'RegionUnavailableError'
+  constructor(
+    readonly region: string,
+    readonly retryAfterSeconds: number,
+    options?: ErrorOptions,
+  ) {
+    super(`region ${region} is not answering; retry in ${retryAfterSeconds} s`, options)
+  }
+}

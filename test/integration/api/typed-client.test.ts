@@ -95,6 +95,15 @@ describe('the typed client', () => {
     expect(stale.status).toBe(412)
     await expectProblem(stale)
 
+    // Every store region, as this instance's failure detector sees it.
+    const regions = await client.regions.$get()
+    expect(regions.status).toBe(200)
+    if (regions.status === 200) {
+      const { regions: views } = await regions.json()
+      expect(views.map((view) => view.state)).toEqual(views.map(() => 'trusted'))
+      expect(views.length).toBeGreaterThan(0)
+    }
+
     // A stable ring's event stream sends it once and ends.
     const events = await client.ring.migration.events.$get({ query: { timeoutSeconds: '5' } })
     expect(events.status).toBe(200)

@@ -12,6 +12,8 @@ export function requiredScope(method: string, path: string): Scope | undefined {
       return readMethods.has(method) ? 'kv:read' : 'kv:write'
     case 'ring':
       return readMethods.has(method) ? 'kv:read' : 'admin'
+    case 'regions':
+      return 'kv:read'
     case 'locks':
       return 'lock'
     case 'txn':

@@ -14,6 +14,7 @@ import {
   KeyNotFoundError,
   type KvService,
   QuorumNotReachedError,
+  RegionUnavailableError,
   RingChangeUnsupportedError,
   RingChangingError,
   RingMigrationInProgressError,
@@ -181,6 +182,19 @@ export function storeProblem(error: unknown, key?: string): unknown {
         title: 'Not enough replicas answered',
         status: 503,
         detail: `${error.succeeded} of ${error.required} required replicas answered`,
+      },
+      { cause: error },
+    )
+  }
+  if (error instanceof RegionUnavailableError) {
+    return new ProblemError(
+      {
+        slug: 'region-unavailable',
+        title: 'The key’s region is not answering',
+        status: 503,
+        detail: error.message,
+        extensions: { region: error.region },
+        headers: { 'retry-after': String(error.retryAfterSeconds) },
       },
       { cause: error },
     )
