@@ -157,11 +157,15 @@ export async function recoverAll(
   options: CoordinatorOptions,
   advance: () => void,
 ): Promise<void> {
-  for (let pass = 0; pass < 5; pass++) {
+  // The attention index is a GSI, so a listing can lag the records it lists: stop only
+  // after a pass that found nothing to visit and a listing that is empty, never on an
+  // empty listing right after records were finished (seen under load: records finished
+  // in the last pass but not yet cleared were then left needing attention).
+  for (let pass = 0; pass < 6; pass++) {
     advance()
-    await sweep(ports, { ...options, limit: 50, tenant: bank.tenant })
+    const swept = await sweep(ports, { ...options, limit: 50, tenant: bank.tenant })
     const left = await ports.log.listAttention({ tenant: bank.tenant, limit: 1 })
-    if (left.length === 0) return
+    if (left.length === 0 && swept.visited === 0) return
   }
 }
 
