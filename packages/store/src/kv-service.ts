@@ -177,12 +177,6 @@ export class KvService {
     return (await this.ring.current()).config
   }
 
-  /** Replaces the ring config if its version is `expectedVersion` (one conditional write). */
-  async replaceRing(expectedVersion: number, config: RingLayout): Promise<RingConfig> {
-    this.validateRing(config)
-    return this.ring.replace(expectedVersion, config)
-  }
-
   /** The ring cache this service routes by (the migration service shares it). */
   get ringCache(): RingCache {
     return this.ring
