@@ -2,14 +2,14 @@
 // runs) and started again on the same data directory: KV items, a held lock and its fence,
 // a committed transaction, uploaded job inputs, and a job killed halfway through its map
 // stage, which finishes after the restart with the right output.
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateApiKey } from '@meridian/api/api-keys'
-import { repositoryRoot } from '@meridian/local'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort } from '../../packages/local/src/free-port'
+import { killAndWait, killGroup, startNpm } from '../support/npm-start'
 
 const dataDirectory = mkdtempSync(join(tmpdir(), 'meridian-kill-restart-'))
 const adminKey = generateApiKey().key
@@ -20,49 +20,18 @@ afterAll(() => {
   rmSync(dataDirectory, { recursive: true, force: true })
 })
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-child.pid!, signal)
-  } catch {
-    // The group is gone already.
-  }
-}
-
-/** `npm start` in its own process group on the shared data directory, once it is ready. */
+/** `npm start` on the shared data directory, once it is ready. */
 async function startRuntime(port: number): Promise<ChildProcess> {
-  const child = spawn('npm', ['start'], {
-    cwd: repositoryRoot,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      MERIDIAN_DATA_DIR: dataDirectory,
-      MERIDIAN_ADMIN_KEY: adminKey,
-      // One invocation thread: the map stage takes long enough to be caught halfway.
-      MERIDIAN_CONCURRENCY: '1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
+  const runtime = await startNpm({
+    port,
+    dataDirectory,
+    adminKey,
+    // One invocation thread: the map stage takes long enough to be caught halfway.
+    env: { MERIDIAN_CONCURRENCY: '1' },
+    started,
   })
-  started.push(child)
-  let output = ''
-  child.stdout!.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  child.stderr!.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  const deadline = Date.now() + 40_000
-  while (!output.includes('ready in') && Date.now() < deadline && child.exitCode === null)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  if (!output.includes('ready in')) throw new Error(`npm start did not get ready:\n${output}`)
-  expect(output).toContain(`(data in ${dataDirectory})`)
-  return child
-}
-
-async function killAndWait(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  killGroup(child, 'SIGKILL')
-  await exited
+  expect(runtime.output()).toContain(`(data in ${dataDirectory})`)
+  return runtime.child
 }
 
 /** Words drawn from a fixed list by a simple recurrence: the same text on every run. */

@@ -2,14 +2,14 @@
 // counters keep counting while a region drains; the runtime is killed (SIGKILL) in the
 // middle of the drain and started again on the same data, and the migration completes with
 // every acknowledged increment in place. Then the region comes back at weight 2.
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateApiKey } from '@meridian/api/api-keys'
-import { repositoryRoot } from '@meridian/local'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort } from '../../packages/local/src/free-port'
+import { killAndWait, killGroup, startNpm } from '../support/npm-start'
 
 const dataDirectory = mkdtempSync(join(tmpdir(), 'meridian-ring-migration-'))
 const adminKey = generateApiKey().key
@@ -20,45 +20,9 @@ afterAll(() => {
   rmSync(dataDirectory, { recursive: true, force: true })
 })
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-child.pid!, signal)
-  } catch {
-    // The group is gone already.
-  }
-}
-
 async function startRuntime(port: number): Promise<ChildProcess> {
-  const child = spawn('npm', ['start'], {
-    cwd: repositoryRoot,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      MERIDIAN_DATA_DIR: dataDirectory,
-      MERIDIAN_ADMIN_KEY: adminKey,
-      MERIDIAN_RING_STALENESS_MS: '500',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  })
-  started.push(child)
-  let output = ''
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString()
-  }
-  child.stdout!.on('data', collect)
-  child.stderr!.on('data', collect)
-  const deadline = Date.now() + 40_000
-  while (!output.includes('ready in') && Date.now() < deadline && child.exitCode === null)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  if (!output.includes('ready in')) throw new Error(`npm start did not get ready:\n${output}`)
-  return child
-}
-
-async function killAndWait(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  killGroup(child, 'SIGKILL')
-  await exited
+  const env = { MERIDIAN_RING_STALENESS_MS: '500' }
+  return (await startNpm({ port, dataDirectory, adminKey, env, started })).child
 }
 
 interface RingStatus {
