@@ -166,7 +166,8 @@ export class RingMigrationService {
     return {
       version: config.version,
       state: 'migrating',
-      config,
+      // The target layout; the migration's own bookkeeping is summarised below instead.
+      config: { ...layoutOf(config), version: config.version },
       migration: {
         phase: migration.phase,
         fromVersion: migration.from.version,

@@ -252,6 +252,9 @@ describe('/ring over HTTP', () => {
       migration: { phase: 'moving', fromVersion: current.version, ranges: { done: 0 } },
     })
     expect(started.headers.get('etag')).toBe(`"${migration.version}"`)
+    // The config shown is the target ring; the migration's bookkeeping stays inside.
+    expect(migration.config).toMatchObject({ nodes, version: migration.version })
+    expect(migration.config.migration).toBeUndefined()
     await expectProblem(
       await send({ 'if-match': `"${migration.version}"` }),
       409,
