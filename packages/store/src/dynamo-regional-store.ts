@@ -144,19 +144,7 @@ export class DynamoRegionalStore implements RegionalStore {
       const output = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { [itemAttributes.key]: { S: storageKey } },
-          UpdateExpression: 'SET #movedTo = :region',
-          ConditionExpression: `attribute_exists(#version) AND ${noIntent} AND (${notMoved} OR #movedTo = :region) AND ${placedBefore}`,
-          ExpressionAttributeNames: {
-            '#version': itemAttributes.version,
-            '#intent': itemAttributes.intent,
-            '#movedTo': itemAttributes.movedTo,
-            '#placedAt': itemAttributes.placedAt,
-          },
-          ExpressionAttributeValues: {
-            ':region': { S: region },
-            ':ringVersion': { N: String(ringVersion) },
-          },
+          ...freezeUpdate(storageKey, region, ringVersion),
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -255,22 +243,7 @@ export class DynamoRegionalStore implements RegionalStore {
     ringVersion: number,
   ): Promise<boolean> {
     return this.transact(
-      items.map((item) => ({
-        Key: { [itemAttributes.key]: { S: item.storageKey } },
-        UpdateExpression: 'SET #movedTo = :region',
-        ConditionExpression: `#version = :version AND ${noIntent} AND ${notMoved} AND ${placedBefore}`,
-        ExpressionAttributeNames: {
-          '#version': itemAttributes.version,
-          '#intent': itemAttributes.intent,
-          '#movedTo': itemAttributes.movedTo,
-          '#placedAt': itemAttributes.placedAt,
-        },
-        ExpressionAttributeValues: {
-          ':region': { S: region },
-          ':version': { N: String(item.version) },
-          ':ringVersion': { N: String(ringVersion) },
-        },
-      })),
+      items.map((item) => freezeUpdate(item.storageKey, region, ringVersion, item.version)),
     )
   }
 
@@ -511,6 +484,39 @@ export class DynamoRegionalStore implements RegionalStore {
         throw new StoreError(`create of ${JSON.stringify(storageKey)} cancelled`, { cause: error })
       }
     }
+  }
+}
+
+/**
+ * Marks a copy as handed to `region`: refused while an intent is held, to a caller whose
+ * ring is not newer than the copy's placement, and (with `pinnedVersion`, a batch of
+ * scanned copies) unless the copy is exactly as scanned and not frozen yet.
+ */
+function freezeUpdate(
+  storageKey: string,
+  region: string,
+  ringVersion: number,
+  pinnedVersion?: number,
+) {
+  const copy =
+    pinnedVersion === undefined
+      ? `attribute_exists(#version) AND (${notMoved} OR #movedTo = :region)`
+      : `#version = :version AND ${notMoved}`
+  return {
+    Key: { [itemAttributes.key]: { S: storageKey } },
+    UpdateExpression: 'SET #movedTo = :region',
+    ConditionExpression: `${copy} AND ${noIntent} AND ${placedBefore}`,
+    ExpressionAttributeNames: {
+      '#version': itemAttributes.version,
+      '#intent': itemAttributes.intent,
+      '#movedTo': itemAttributes.movedTo,
+      '#placedAt': itemAttributes.placedAt,
+    },
+    ExpressionAttributeValues: {
+      ':region': { S: region },
+      ':ringVersion': { N: String(ringVersion) },
+      ...(pinnedVersion !== undefined && { ':version': { N: String(pinnedVersion) } }),
+    },
   }
 }
 
