@@ -80,7 +80,14 @@ export function createApp(dependencies: AppDependencies) {
   app.use('*', observability(dependencies.logRequest))
   app.use('*', outcomeMetrics())
   // Public: health and the API's own documentation. Everything after needs a key.
-  app.route('/health', healthRoutes(dependencies.probes))
+  const regionViews = dependencies.regions
+  app.route(
+    '/health',
+    healthRoutes(
+      dependencies.probes,
+      regionViews && (() => regionViews.names.map((name) => regionViews.detector.view(name))),
+    ),
+  )
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
