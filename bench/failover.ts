@@ -160,7 +160,9 @@ try {
   let keysRepaired = 0
   let rounds = 0
   let replicasEqual = await tablesEqual()
-  while (!replicasEqual && rounds < 5) {
+  // Versions younger than the repair grace period (2 s) wait for a later round.
+  while (!replicasEqual && rounds < 10) {
+    if (rounds > 0) await sleep(1_000)
     keysRepaired += (await repair.repairAll()).repaired
     rounds++
     replicasEqual = await tablesEqual()

@@ -9,7 +9,9 @@
 // is written to it with copyIn: a conditional write that applies only over an older
 // version, so a repair never replaces a newer write that landed meanwhile, and repairs of
 // the same key from several tasks (a re-delivered task, a crashed worker's task run again,
-// two rounds at once) write each missing version at most once between them. A round has
+// two rounds at once) write each missing version at most once between them. A version
+// younger than the grace period (2 s) is left to the next round: it may be a write still on
+// its way to the lagging replica, and copying it first would fail that write's own call. A round has
 // one task per segment of every region's table, so a key is found from every replica that
 // holds a copy (a replica that lacks one is found from the others).
 //
@@ -20,7 +22,7 @@
 // it); ranges by ring position would need a position index on every table. The batched
 // comparison is what remains cheap without one.
 import { StoreError } from './errors'
-import type { KvService } from './kv-service'
+import { defaultRepairGraceMs, type KvService } from './kv-service'
 import type { RegionalStore, StoredItem } from './regional-store'
 
 /** One range task of a repair round: a Scan segment of one region's table. */
@@ -40,6 +42,8 @@ export interface RepairCounts {
   repaired: number
   /** Repairs that failed (the next round tries again). */
   failed: number
+  /** Keys left to the next round: their newest version is younger than the grace period. */
+  deferred: number
 }
 
 export interface AntiEntropyOptions {
@@ -49,6 +53,9 @@ export interface AntiEntropyOptions {
   /** Keys repaired at once within a task. */
   concurrency?: number
   onRepair?: (region: string, keys: number) => void
+  /** Versions younger than this are left alone (writes under way); default 2 s. */
+  graceMs?: number
+  nowMs?: () => number
 }
 
 export const defaultRepairSegments = 8
@@ -71,7 +78,7 @@ export class AntiEntropy {
 
   /** A whole round, range after range (the local runtime and tests; AWS fans tasks out). */
   async repairAll(): Promise<RepairCounts> {
-    const total: RepairCounts = { scanned: 0, keys: 0, repaired: 0, failed: 0 }
+    const total: RepairCounts = { scanned: 0, keys: 0, repaired: 0, failed: 0, deferred: 0 }
     for (const task of this.tasks()) {
       const counts = await this.run(task)
       for (const name of Object.keys(total) as Array<keyof RepairCounts>)
@@ -83,8 +90,10 @@ export class AntiEntropy {
   /** Compares and repairs one range. Safe to run twice, at once, or after a crash. */
   async run(task: RepairTask): Promise<RepairCounts> {
     const { kv } = this.options
-    const counts: RepairCounts = { scanned: 0, keys: 0, repaired: 0, failed: 0 }
+    const counts: RepairCounts = { scanned: 0, keys: 0, repaired: 0, failed: 0, deferred: 0 }
     if (kv.replication.replicas < 2) return counts
+    const graceMs = this.options.graceMs ?? defaultRepairGraceMs
+    const nowMs = this.options.nowMs ?? Date.now
     const { version: ringVersion } = await kv.ringConfig()
     for await (const page of this.store(task.region).scan(task.segment, task.segments)) {
       counts.scanned += page.length
@@ -116,6 +125,11 @@ export class AntiEntropy {
         }))
         const best = newestCopy(copies.map(({ copy }) => copy))
         if (!best) continue
+        const lagging = copies.some(({ copy }) => !copy || copy.version < best.version)
+        if (lagging && (best.updatedAtMs ?? 0) > nowMs() - graceMs) {
+          counts.deferred++
+          continue
+        }
         for (const { region, copy } of copies) {
           if (copy && copy.version >= best.version) continue
           work.push(async () => {

@@ -31,6 +31,7 @@ export interface KvServiceParts {
   /** The region health view quorum reads consult (a FailureDetector). */
   health?: ReplicaHealth
   onRepair?: KvServiceOptions['onRepair']
+  repairGraceMs?: number
   /** How old a handler's copy of the ring may get before it reloads (default 5 s). */
   ringStalenessMs?: number
   nowMs?: () => number
@@ -53,6 +54,8 @@ export function createKvService(parts: KvServiceParts): KvService {
     ...(parts.resolveIntent && { resolveIntent: parts.resolveIntent }),
     ...(parts.health && { health: parts.health }),
     ...(parts.onRepair && { onRepair: parts.onRepair }),
+    ...(parts.repairGraceMs !== undefined && { repairGraceMs: parts.repairGraceMs }),
+    ...(parts.nowMs !== undefined && { nowMs: parts.nowMs }),
   })
   return service
 }

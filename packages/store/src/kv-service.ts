@@ -86,6 +86,9 @@ export interface Replication {
 
 export const writeAttemptsMax = 3
 
+/** How old a version must be before a repair copies it (see repairGraceMs). */
+export const defaultRepairGraceMs = 2_000
+
 /** Tries (with a ring reload between them) before a request gives up on a moving ring. */
 export const ringAttemptsMax = 5
 
@@ -99,6 +102,12 @@ export interface KvServiceOptions {
   health?: ReplicaHealth
   /** Called when a repair brought a lagging replica in `region` up to date. */
   onRepair?: (region: string, keys: number) => void
+  /**
+   * Read repair leaves a version younger than this alone (default 2 s): it may be a write
+   * still on its way to that replica, which the repair would turn into a conflict.
+   */
+  repairGraceMs?: number
+  nowMs?: () => number
 }
 
 /** What the quorum reads consult about regions (FailureDetector implements it). */
@@ -154,6 +163,8 @@ export class KvService {
   private readonly health: ReplicaHealth | undefined
   private readonly onRepair: KvServiceOptions['onRepair']
   private readonly repairs = new Set<Promise<void>>()
+  private readonly repairGraceMs: number
+  private readonly nowMs: () => number
 
   constructor(options: KvServiceOptions) {
     this.stores = options.stores
@@ -161,6 +172,8 @@ export class KvService {
     this.resolveIntent = options.resolveIntent
     this.health = options.health
     this.onRepair = options.onRepair
+    this.repairGraceMs = options.repairGraceMs ?? defaultRepairGraceMs
+    this.nowMs = options.nowMs ?? Date.now
     this.replication = options.replication ?? { replicas: 1, writeQuorum: 1 }
     const { replicas, writeQuorum } = this.replication
     if (!(Number.isInteger(replicas) && replicas >= 1))
@@ -416,7 +429,9 @@ export class KvService {
    * that fails with the next one, and asks one more whenever an answer takes longer than
    * the hedge delay (a region turning slow costs that delay, not its latency). Replicas that
    * answered with an older version (or nothing) are brought up to date in the background:
-   * read repair, each a conditional copy that never replaces a newer version.
+   * read repair, each a conditional copy that never replaces a newer version, of a version
+   * older than repairGraceMs (a younger one may be a write still under way to that replica:
+   * copying it first would make that write's own call fail as a conflict).
    */
   private async readQuorum(
     routed: string,
@@ -475,7 +490,8 @@ export class KvService {
     }
     const quorum = answers.slice(0, needed)
     const best = newest(quorum.map((answer) => answer.item))
-    if (best && !best.intent) {
+    const settled = (best?.updatedAtMs ?? 0) <= this.nowMs() - this.repairGraceMs
+    if (best && !best.intent && settled) {
       const lagging = quorum.filter(({ item }) => !item || item.version < best.version)
       for (const { replica } of lagging) this.repairInBackground(replica, best, ringVersion)
     }

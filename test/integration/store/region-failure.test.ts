@@ -233,7 +233,7 @@ describe('repair after a region comes back', () => {
     // The healed region missed what was written while it was out.
     const healthy = regions.find((region) => region !== w.failing)!
     expect(await tableRows(w.direct[w.failing]!)).not.toEqual(await tableRows(w.direct[healthy]!))
-    const repaired = await new AntiEntropy({ kv: w.kv, segments: 4 }).repairAll()
+    const repaired = await new AntiEntropy({ kv: w.kv, segments: 4, graceMs: 0 }).repairAll()
     expect(repaired.repaired).toBeGreaterThan(0)
     expect(repaired.failed).toBe(0)
     const rows = await Promise.all(regions.map((region) => tableRows(w.direct[region]!)))
