@@ -81,7 +81,10 @@ interface EvaluatedProgram {
   evaluate(mocks: unknown, project: string, stage: string): Promise<Record<string, unknown>>
 }
 
-/** The program is one esbuild bundle in .sst/platform, so its `@pulumi/*` resolve there. */
+/**
+ * The program is one esbuild bundle in .sst/platform, so its `@pulumi/*` resolve there;
+ * vitest.config.ts externalizes that directory, so Node loads it as `sst deploy` would.
+ */
 const nativeImport = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ specifier)
 
 /**
@@ -385,8 +388,8 @@ function startRpcServer(
 
 /**
  * Evaluates sst.config.ts for a stage with SST's components on Pulumi's mocks and returns
- * every resource, provider function call and function build they made. Run one stage per
- * process: Pulumi's runtime state is global.
+ * every resource, provider function call and function build they made. Pulumi's runtime
+ * state is global (setMocks resets it): run stages one after another, never concurrently.
  */
 export async function runSstConfig(
   stage: string,
@@ -400,12 +403,18 @@ export async function runSstConfig(
   const builds: BuildRequest[] = []
   const rpcCalls: SstRun['rpcCalls'] = []
   const server = await startRpcServer(work, rpcCalls, builds)
-  const environment = { ...process.env }
+  // What SST's runner passes the program: its server, and each secret's value.
+  const variables: Record<string, string> = {
+    SST_SERVER: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    ...Object.fromEntries(
+      Object.entries(options.secrets).map(([name, value]) => [`SST_SECRET_${name}`, value]),
+    ),
+  }
+  const previous = Object.fromEntries(
+    Object.keys(variables).map((name) => [name, process.env[name]]),
+  )
   try {
-    process.env.SST_SERVER = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    for (const [name, value] of Object.entries(options.secrets)) {
-      process.env[`SST_SECRET_${name}`] = value
-    }
+    Object.assign(process.env, variables)
     const cli = {
       command: 'deploy',
       dev: false,
@@ -510,7 +519,10 @@ export async function runSstConfig(
       },
     }
   } finally {
-    process.env = environment
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[name]
+      else process.env[name] = value
+    }
     server.close()
     rmSync(outfile, { force: true })
     rmSync(work, { recursive: true, force: true })

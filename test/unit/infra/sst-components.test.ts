@@ -47,10 +47,12 @@ import {
 let production: SstRun
 let dev: SstRun
 
+const adminKeyValue = 'mrd_test_admin_key'
+
 beforeAll(async () => {
   const options = {
     homeRegion: stageConfig.homeRegion,
-    secrets: { [adminApiKeySecret.resource]: 'mrd_test_admin_key' },
+    secrets: { [adminApiKeySecret.resource]: adminKeyValue },
   }
   production = await runSstConfig('production', options)
   dev = await runSstConfig('dev', options)
@@ -387,6 +389,8 @@ describe('functions', () => {
         })
         expect(environment.SST_KEY_FILE).toBe('resource.enc')
         expect(environment.SST_KEY).toBeTruthy()
+        // Linked values (the admin key among them) travel encrypted, never as plain variables.
+        expect(JSON.stringify(environment)).not.toContain(adminKeyValue)
       }
     }
   })
@@ -505,6 +509,9 @@ describe('functions', () => {
     for (const declared of declaredHandlers) {
       const build = buildFor(production, declared.handler)
       expect(Object.keys(build.links).sort(), declared.handler).toEqual([...declared.links].sort())
+      if (declared.links.includes(adminApiKeySecret.resource)) {
+        expect(build.links[adminApiKeySecret.resource]).toMatchObject({ value: adminKeyValue })
+      }
       expect(Object.keys(build.links).sort(), `${declared.handler} reaches`).toEqual(
         [...reachableResources(build.bundle.code)].sort(),
       )
