@@ -68,9 +68,10 @@ export function kvCommands(program: Command, withContext: WithContext) {
             value: Buffer.from(value.bytes).toString('utf8'),
           })
         } else {
+          // The bytes exactly (pipe them anywhere); the version is for the person at a terminal.
           process.stdout.write(value.bytes)
           if (process.stdout.isTTY) process.stdout.write('\n')
-          process.stderr.write(`version ${value.version}\n`)
+          if (process.stderr.isTTY) process.stderr.write(`version ${value.version}\n`)
         }
       }),
     )
