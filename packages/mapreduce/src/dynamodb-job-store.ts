@@ -25,6 +25,7 @@ import {
   counterNames,
   type JobRecord,
   JobState,
+  jobIdPattern,
   type StageRef,
   stageKey,
   type TaskRef,
@@ -493,6 +494,7 @@ function decodeCursor(tenant: string, cursor: string): Record<string, string> {
     typeof pk !== 'string' ||
     typeof gsi2sk !== 'string' ||
     !pk.startsWith(`mapreduce#${tenant}#`) ||
+    !jobIdPattern.test(jobId) ||
     !gsi2sk.endsWith(`#${jobId}`) ||
     !/^\d{15}#/.test(gsi2sk)
   ) {
