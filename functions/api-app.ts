@@ -42,6 +42,7 @@ const { kv, transactions } = storeServices()
 
 export const app = createApp({
   probes: awsEngineProbes(),
+  servedRegion: settings().AWS_REGION ?? stageConfig.homeRegion,
   logError: (error) =>
     logger.error('unhandled error', {
       error: error as Error,

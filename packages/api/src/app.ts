@@ -73,12 +73,15 @@ export interface AppDependencies {
   transactions?: TransactionService
   /** The MapReduce job service: mounts /jobs. */
   jobs?: JobService
+  /** The region this API runs in: every answer names it (`meridian-region`). */
+  servedRegion?: string
 }
 
 export function createApp(dependencies: AppDependencies) {
   const app = openApiRouter()
   app.use('*', observability(dependencies.logRequest))
   app.use('*', outcomeMetrics())
+  app.use('*', edgeHeaders(dependencies))
   // Public: health and the API's own documentation. Everything after needs a key.
   const regionViews = dependencies.regions
   app.route(
@@ -194,5 +197,35 @@ function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
       })
     }
     await next()
+  }
+}
+
+/**
+ * What the edge tier (packages/edge) reads and sends. Answers name the region that served
+ * them (`meridian-region`), the ring version KV routing used (`meridian-ring-version`) and,
+ * once authenticated, the key's tenant (`meridian-tenant`: the edge routes a key by
+ * `tenant#key`). A KV request routed by a newer ring than this instance's (the edge's
+ * `meridian-ring-version`) reloads the ring first, so a fresh edge never meets a stale API.
+ */
+function edgeHeaders(dependencies: AppDependencies): MiddlewareHandler {
+  return async (c, next) => {
+    const kv = dependencies.kv
+    const routesByRing =
+      kv !== undefined && (c.req.path.startsWith('/kv/') || c.req.path === '/ring')
+    if (routesByRing) {
+      const wanted = Number(c.req.header('meridian-ring-version'))
+      if (Number.isInteger(wanted) && wanted > (await kv.ringConfig()).version)
+        await kv.ringCache.refresh().catch(() => undefined)
+    }
+    await next()
+    try {
+      if (dependencies.servedRegion) c.res.headers.set('meridian-region', dependencies.servedRegion)
+      if (routesByRing)
+        c.res.headers.set('meridian-ring-version', String((await kv.ringConfig()).version))
+      const tenant = c.get('tenant' as never) as string | undefined
+      if (tenant) c.res.headers.set('meridian-tenant', tenant)
+    } catch {
+      // A streamed answer's headers are already sent: nothing to add.
+    }
   }
 }
