@@ -296,6 +296,19 @@ describe('functions', () => {
     }
   })
 
+  it('bundles the web pages into the API function: no file is read for them at run time', () => {
+    const api = bundles.get('functions/api.handler')!
+    expect(api.inputs).toEqual(
+      expect.arrayContaining([
+        'packages/api/src/web/dashboard-assets.generated.ts',
+        'packages/api/src/web/swagger-ui-assets.generated.ts',
+      ]),
+    )
+    // The strings themselves: Swagger UI's bundle and the dashboard's module.
+    expect(api.code).toContain('SwaggerUIBundle')
+    expect(api.code).toContain('meridian.apiKey')
+  })
+
   it('bundles no X-Ray SDK (no function enables active tracing) and one copy of Powertools commons', () => {
     for (const bundle of bundles.values()) {
       expect(
