@@ -1,0 +1,206 @@
+// The dashboard and the API docs in a real headless browser (Debian's chromium driven by
+// playwright-core) against `npm start`: the ring drawn with every store region, a word-count
+// job submitted through the form followed live to SUCCEEDED, the panels for listings this
+// API may not serve, and /docs rendering with no request leaving the API's origin. A
+// screenshot of each page goes to test-artifacts/ (git-ignored) for a person to look at.
+import type { ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateApiKey } from '@meridian/api/api-keys'
+import { repositoryRoot } from '@meridian/local'
+import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from '../../packages/local/src/free-port'
+import { killGroup, startNpm } from '../support/npm-start'
+
+const chromiumPath = '/usr/bin/chromium'
+const artifacts = join(repositoryRoot, 'test-artifacts')
+const dataDirectory = mkdtempSync(join(tmpdir(), 'meridian-dashboard-'))
+const userDataDirectory = mkdtempSync(join(tmpdir(), 'meridian-chromium-'))
+const adminKey = generateApiKey().key
+const started: ChildProcess[] = []
+let base = ''
+let browser: BrowserContext
+
+/** Each wait for the page is bounded; the job's is the longest (map, then reduce). */
+const pageWaitMs = 20_000
+const jobWaitMs = 45_000
+
+beforeAll(async () => {
+  if (!existsSync(chromiumPath))
+    throw new Error(`${chromiumPath} is missing: apt-get install chromium`)
+  mkdirSync(artifacts, { recursive: true })
+  const port = await freePort()
+  base = `http://localhost:${port}`
+  const [, context] = await Promise.all([
+    startNpm({ port, dataDirectory, adminKey, started }),
+    // Without the background-networking flags Chromium dials out (component updates, sync),
+    // and this closed network refuses it; a fresh profile keeps runs independent.
+    chromium.launchPersistentContext(userDataDirectory, {
+      executablePath: chromiumPath,
+      headless: true,
+      viewport: { width: 1280, height: 1000 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    }),
+  ])
+  browser = context
+}, 60_000)
+
+afterAll(async () => {
+  await browser?.close()
+  for (const child of started) killGroup(child, 'SIGKILL')
+  rmSync(dataDirectory, { recursive: true, force: true })
+  rmSync(userDataDirectory, { recursive: true, force: true })
+})
+
+function call(path: string, init: RequestInit = {}) {
+  return fetch(`${base}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${adminKey}`, ...init.headers },
+  })
+}
+
+/**
+ * What went wrong in the page: script errors, console errors and every answer of 400 or
+ * more (as `status path`). The console's "Failed to load resource" lines repeat the latter.
+ */
+function watchErrors(page: Page): { errors: string[]; failedRequests: string[] } {
+  const errors: string[] = []
+  const failedRequests: string[] = []
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`))
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+      errors.push(`console: ${message.text()}`)
+  })
+  page.on('response', (response) => {
+    const url = new URL(response.url())
+    if (response.status() >= 400)
+      failedRequests.push(`${response.status()} ${url.pathname}${url.search}`)
+  })
+  return { errors, failedRequests }
+}
+
+describe('the dashboard in a browser', () => {
+  it('draws the ring with every region and follows a job submitted through its form to SUCCEEDED', async () => {
+    // A tiny input for word count, uploaded as a user would before submitting.
+    const upload = await call('/jobs/inputs/dashboard-e2e/words.txt', {
+      method: 'PUT',
+      body: 'the quick brown fox\njumps over the lazy dog\nthe end\n',
+    })
+    expect(upload.status).toBe(201)
+    const regionNames = (
+      (await (await call('/regions')).json()) as { regions: Array<{ region: string }> }
+    ).regions
+      .map((region) => region.region)
+      .sort()
+    expect(regionNames.length).toBe(3)
+
+    const page = await browser.newPage()
+    const { errors, failedRequests } = watchErrors(page)
+    await page.goto(`${base}/dashboard`)
+    await page.fill('#api-key', adminKey)
+    await page.click('#key-form button[type=submit]')
+
+    // The ring: one SVG group per region, each with arcs, and a row per node.
+    await page.waitForFunction(
+      (count) => document.querySelectorAll('#ring-svg g[data-region] path').length >= count,
+      3,
+      { timeout: pageWaitMs },
+    )
+    const drawnRegions = await page.$$eval('#ring-svg g[data-region]', (groups) =>
+      groups.map((group) => group.getAttribute('data-region')).sort(),
+    )
+    expect(drawnRegions).toEqual(regionNames)
+    for (const region of regionNames) {
+      expect(
+        await page.locator(`#ring-svg g[data-region="${region}"] path`).count(),
+      ).toBeGreaterThan(0)
+    }
+    const ring = (await (await call('/ring')).json()) as { config: { nodes: unknown[] } }
+    await expect
+      .poll(() => page.locator('#ring-nodes tbody tr').count(), { timeout: pageWaitMs })
+      .toBe(ring.config.nodes.length)
+
+    // Regions and transactions come from endpoints this API serves.
+    await page.waitForSelector('#regions-panel tr[data-region]', { timeout: pageWaitMs })
+    expect(await page.locator('#regions-panel tr[data-region]').count()).toBe(3)
+    await page.waitForSelector('#txn-panel .body > *', { timeout: pageWaitMs })
+    expect(await page.locator('#txn-panel .error').count()).toBe(0)
+
+    // Locks: a table (or "no lock is held") where GET /locks exists, "not available" where not.
+    const locksStatus = (await call('/locks?held=true&limit=50')).status
+    await page.waitForSelector('#locks-panel .body > *', { timeout: pageWaitMs })
+    const locksText = await page.locator('#locks-panel .body').textContent()
+    if (locksStatus === 404) expect(locksText).toContain('not available')
+    else expect(locksText).not.toContain('not available')
+
+    // A job through the form, followed over the event stream until it succeeds.
+    await page.fill('#job-form input[name=job]', 'word-count')
+    await page.fill('#job-form input[name=prefix]', 'dashboard-e2e/')
+    await page.fill('#job-form input[name=partitions]', '2')
+    await page.click('#job-form button[type=submit]')
+    const status = page.locator('#job-form-status')
+    await expect.poll(() => status.textContent(), { timeout: pageWaitMs }).toMatch(/^submitted /)
+    const jobId = ((await status.textContent()) ?? '').replace(/^submitted /, '')
+    await page.waitForSelector(`#jobs-panel tr[data-job-id="${jobId}"][data-state="SUCCEEDED"]`, {
+      timeout: jobWaitMs,
+    })
+    const job = (await (await call(`/jobs/${jobId}`)).json()) as {
+      state: string
+      tasks: { done: number; total: number }
+    }
+    expect(job.state).toBe('SUCCEEDED')
+    const row = page.locator(`#jobs-panel tr[data-job-id="${jobId}"]`)
+    expect(await row.textContent()).toContain(`${job.tasks.total}/${job.tasks.total}`)
+    const jobsStatus = (await call('/jobs?limit=20')).status
+    expect(await page.locator('#jobs-listing-note').count()).toBe(jobsStatus === 404 ? 1 : 0)
+
+    await page.screenshot({ path: join(artifacts, 'dashboard.png'), fullPage: true })
+    expect(errors).toEqual([])
+    // The only failed calls are the listings this API doesn't serve (404), if any.
+    const unserved = [
+      ...(locksStatus === 404 ? ['404 /locks?held=true&limit=50'] : []),
+      ...(jobsStatus === 404 ? ['404 /jobs?limit=20'] : []),
+    ]
+    expect(new Set(failedRequests)).toEqual(new Set(unserved))
+    await page.close()
+  }, 90_000)
+
+  it('shows the API docs with every asset from the API origin', async () => {
+    const page = await browser.newPage()
+    const { errors, failedRequests } = watchErrors(page)
+    const requested: string[] = []
+    page.on('request', (request) => requested.push(request.url()))
+    await page.goto(`${base}/docs`)
+    await page.waitForSelector('.swagger-ui .info .title', { timeout: pageWaitMs })
+    expect(await page.locator('.swagger-ui .info .title').textContent()).toContain('Meridian')
+    // Operations are listed: the document loaded and rendered, not just the shell.
+    await page.waitForSelector('.opblock', { timeout: pageWaitMs })
+    expect(requested).toEqual(
+      expect.arrayContaining([
+        `${base}/docs`,
+        `${base}/docs/swagger-ui-dist/swagger-ui-bundle.js`,
+        `${base}/docs/swagger-ui-dist/swagger-ui.css`,
+        `${base}/openapi.json`,
+      ]),
+    )
+    const offOrigin = requested.filter(
+      (url) => !url.startsWith('data:') && new URL(url).origin !== new URL(base).origin,
+    )
+    expect(offOrigin).toEqual([])
+    await page.screenshot({ path: join(artifacts, 'docs.png') })
+    expect(errors).toEqual([])
+    expect(failedRequests).toEqual([])
+    await page.close()
+  }, 60_000)
+})
