@@ -176,6 +176,64 @@ describe('the dashboard in a browser', () => {
     await page.close()
   }, 90_000)
 
+  it('shows locks and jobs from GET /locks and GET /jobs when the API serves them', async () => {
+    // Those listings are another change's; here the browser answers them with their agreed
+    // shapes, so the panels are checked against the contract whether or not the API has them.
+    const page = await browser.newPage()
+    const { errors } = watchErrors(page)
+    const expiresAt = new Date(Date.now() + 120_000).toISOString()
+    const lockListing = {
+      items: [
+        { name: 'orders/42', holder: 'worker-a', fence: 17, expiresAt, held: true },
+        { name: 'nightly-report', fence: 3, held: true },
+      ],
+      nextCursor: null,
+    }
+    const jobListing = {
+      items: [
+        { id: 'listed-job-1', state: 'SUCCEEDED', createdAt: new Date().toISOString() },
+        { id: 'listed-job-2', state: 'FAILED', createdAt: new Date().toISOString() },
+      ],
+      nextCursor: null,
+    }
+    const listed: string[] = []
+    await page.route(/\/locks\?/, (route) => {
+      listed.push(new URL(route.request().url()).search)
+      return route.fulfill({ json: lockListing })
+    })
+    await page.route(/\/jobs\?/, (route) => {
+      listed.push(new URL(route.request().url()).search)
+      return route.fulfill({ json: jobListing })
+    })
+    await page.goto(`${base}/dashboard`)
+    // A new tab has a sessionStorage of its own: the key is entered again.
+    await page.fill('#api-key', adminKey)
+    await page.click('#key-form button[type=submit]')
+    await page.waitForSelector('#locks-panel tr[data-lock="orders/42"]', { timeout: pageWaitMs })
+    const lockRow =
+      (await page.locator('#locks-panel tr[data-lock="orders/42"]').textContent()) ?? ''
+    expect(lockRow).toContain('worker-a')
+    expect(lockRow).toContain('17')
+    // The lease left counts down from the listing's expiresAt, two minutes ahead.
+    const leaseLeftSeconds = Number(/([0-9]+\.[0-9]) s/.exec(lockRow)?.[1])
+    expect(leaseLeftSeconds).toBeGreaterThan(60)
+    expect(leaseLeftSeconds).toBeLessThanOrEqual(120)
+    const unleased =
+      (await page.locator('#locks-panel tr[data-lock="nightly-report"]').textContent()) ?? ''
+    expect(unleased).toContain('3')
+    await page.waitForSelector('#jobs-panel tr[data-job-id="listed-job-2"][data-state="FAILED"]', {
+      timeout: pageWaitMs,
+    })
+    expect(
+      await page.locator('#jobs-panel tr[data-job-id="listed-job-1"]').getAttribute('data-state'),
+    ).toBe('SUCCEEDED')
+    expect(await page.locator('#jobs-listing-note').count()).toBe(0)
+    expect(await page.locator('#locks-panel .unavailable').count()).toBe(0)
+    expect(listed).toEqual(expect.arrayContaining(['?held=true&limit=50', '?limit=20']))
+    expect(errors).toEqual([])
+    await page.close()
+  }, 60_000)
+
   it('shows the API docs with every asset from the API origin', async () => {
     const page = await browser.newPage()
     const { errors, failedRequests } = watchErrors(page)

@@ -136,6 +136,13 @@ function sectorPath(start, end, outer, inner) {
   )
 }
 
+/** Sector paths for [start, end): a full circle can't be one SVG arc, so halves at most. */
+function sectors(start, end, outer, inner) {
+  if (end - start <= 0.5) return [sectorPath(start, end, outer, inner)]
+  const middle = (start + end) / 2
+  return [sectorPath(start, middle, outer, inner), sectorPath(middle, end, outer, inner)]
+}
+
 function drawRing() {
   const { ring, arcs } = state
   if (!ring || !arcs) return
@@ -147,21 +154,35 @@ function drawRing() {
       svg('g', { 'data-region': region, fill: colors.get(region) }, titleOf(region)),
     ]),
   )
+  // Outer band: where each node's keys lie around the hash space (GET /ring/arcs).
   for (const arc of arcs.arcs) {
-    // A full circle can't be one SVG arc: halves at most.
-    const pieces =
-      arc.end - arc.start > 0.5
-        ? [arc.start, (arc.start + arc.end) / 2, arc.end]
-        : [arc.start, arc.end]
-    const region = regionOf.get(arc.node)
-    for (let index = 1; index < pieces.length; index++) {
-      groups.get(region)?.append(
-        svg('path', {
-          d: sectorPath(pieces[index - 1], pieces[index], 120, 78),
-          'data-node': arc.node,
-        }),
+    groups
+      .get(regionOf.get(arc.node))
+      ?.append(
+        ...sectors(arc.start, arc.end, 120, 96).map((d) =>
+          svg('path', { d, 'data-node': arc.node }),
+        ),
       )
-    }
+  }
+  // Inner band: how much each node holds, one sector per node, nodes of a region together.
+  let shareStart = 0
+  const byRegion = [...arcs.nodes].sort(
+    (left, right) => left.region.localeCompare(right.region) || left.id.localeCompare(right.id),
+  )
+  for (const node of byRegion) {
+    const shareEnd = Math.min(1, shareStart + node.share)
+    groups
+      .get(node.region)
+      ?.append(
+        ...sectors(shareStart, shareEnd, 90, 72).map((d) =>
+          svg(
+            'path',
+            { d, 'data-node': node.id, class: 'share' },
+            titleOf(`${node.id}: ${percent(node.share)}`),
+          ),
+        ),
+      )
+    shareStart = shareEnd
   }
   const labels = [...colors.keys()].map((region, index, all) =>
     svg(
@@ -303,7 +324,7 @@ async function refreshRegions() {
     const ms = (value) => (value === null ? '–' : `${value.toFixed(1)} ms`)
     panelBody('regions-panel').replaceChildren(
       table(
-        ['region', 'state', 'since', 'p50', 'p99', 'calls', 'failures'],
+        ['region', 'state', 'since', 'p50', 'p99', 'calls/failed'],
         regions.map((region) =>
           h(
             'tr',
@@ -317,8 +338,7 @@ async function refreshRegions() {
             h('td', {}, ago(region.since)),
             h('td', {}, ms(region.p50Ms)),
             h('td', {}, ms(region.p99Ms)),
-            h('td', {}, region.calls),
-            h('td', {}, region.failures),
+            h('td', {}, `${region.calls}/${region.failures}`),
           ),
         ),
       ),
