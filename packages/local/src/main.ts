@@ -34,7 +34,7 @@ try {
     )
   }
   log(
-    `ready in ${seconds} s: ${runtime.url}  (health: ${runtime.url}/health; Ctrl-C stops everything)`,
+    `ready in ${seconds} s: ${runtime.url}  (health: ${runtime.url}/health; dashboard: ${runtime.url}/dashboard; Ctrl-C stops everything)`,
   )
 
   let stopping = false
