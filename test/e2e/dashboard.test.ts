@@ -1,7 +1,9 @@
 // The dashboard and the API docs in a real headless browser (Debian's chromium driven by
 // playwright-core) against `npm start`: the ring drawn with every store region, a word-count
-// job submitted through the form followed live to SUCCEEDED, the panels for listings this
-// API may not serve, and /docs rendering with no request leaving the API's origin. A
+// job submitted through the form followed live to SUCCEEDED (over its event stream: without
+// GET /jobs nothing else tells the page), a real ring change followed to its new version, the
+// panels for listings this API may not serve and for those it will (their agreed shapes), a
+// migration's progress, and /docs rendering with no request leaving the API's origin. A
 // screenshot of each page goes to test-artifacts/ (git-ignored) for a person to look at.
 import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -91,7 +93,7 @@ function watchErrors(page: Page): { errors: string[]; failedRequests: string[] }
 }
 
 describe('the dashboard in a browser', () => {
-  it('draws the ring with every region and follows a job submitted through its form to SUCCEEDED', async () => {
+  it('draws the ring with every region, follows a job from its form to SUCCEEDED and a ring change to its new version', async () => {
     // A tiny input for word count, uploaded as a user would before submitting.
     const upload = await call('/jobs/inputs/dashboard-e2e/words.txt', {
       method: 'PUT',
@@ -166,6 +168,41 @@ describe('the dashboard in a browser', () => {
     expect(await page.locator('#jobs-listing-note').count()).toBe(jobsStatus === 404 ? 1 : 0)
 
     await page.screenshot({ path: join(artifacts, 'dashboard.png'), fullPage: true })
+
+    // A real ring change: ap-southeast-2 at weight 2. The page follows it to the new version
+    // and redraws the ring from that version's arcs.
+    const before = (await (await call('/ring')).json()) as {
+      version: number
+      config: { nodes: Array<{ id: string; region: string; weight: number }> }
+    }
+    const reweighted = before.config.nodes.map((node) =>
+      node.region === 'ap-southeast-2' ? { ...node, weight: 2 } : node,
+    )
+    const change = await call('/ring', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'if-match': `"${before.version}"` },
+      body: JSON.stringify({ nodes: reweighted }),
+    })
+    expect(change.status).toBe(202)
+    // A change takes the ring through several versions (gating, moving, stable).
+    await page.waitForFunction(
+      (version) => {
+        const shown = /^version ([0-9]+), stable$/.exec(
+          document.getElementById('ring-version')?.textContent ?? '',
+        )
+        return shown !== null && Number(shown[1]) > version
+      },
+      before.version,
+      { timeout: jobWaitMs },
+    )
+    const heavyNode = reweighted.find((node) => node.weight === 2)!
+    const [, , weight, share] = await page.$$eval(
+      `#ring-nodes tr[data-node="${heavyNode.id}"] td`,
+      (tds) => tds.map((td) => td.textContent ?? ''),
+    )
+    expect(weight).toBe('2')
+    expect(Number.parseFloat(share ?? '')).toBeGreaterThan(40)
+    expect(await page.locator('#migration').isVisible()).toBe(false)
     expect(errors).toEqual([])
     // The only failed calls are the listings this API doesn't serve (404), if any.
     const unserved = [
