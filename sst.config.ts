@@ -1,7 +1,8 @@
 // The SST app. Resources are declared in infra/, one file per concern, from the same
 // definitions the local runtime bootstraps (packages/aws). Deploy with
 // `npm run deploy` (STAGE=production for the retained, protected stage). Its globals are
-// typed by infra/sst-platform.d.ts here; `sst install` generates SST's full types.
+// typed by SST's own declarations (.sst/platform/config.d.ts, written by `npm run
+// infra:prepare`), checked through tsconfig.infra.json.
 export default $config({
   app(input) {
     const production = input?.stage === 'production'

@@ -24,6 +24,9 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/**/*.test.ts', 'test/unit/**/*.test.ts'],
           exclude: ['**/node_modules/**'],
+          // The SST program the infra test bundles into .sst/platform runs on Node as is,
+          // as under `sst deploy`: already one esbuild bundle, so not transformed again.
+          server: { deps: { external: [/\/\.sst\/platform\//] } },
         },
       },
       {

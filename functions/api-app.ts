@@ -25,6 +25,11 @@ import { mapReduceService } from './mapreduce-service'
 import { ringMigrationService } from './ring-migrations'
 import { storeServices } from './store-services'
 
+function lockService() {
+  const table = new DynamoLockTable(dynamoClient(), coordinationTableName)
+  return new LockService({ table, listing: table })
+}
+
 /** Requests per second per API key, across all instances. */
 const requestsPerSecondPerKeyMax = settings().MERIDIAN_RATE_LIMIT_PER_SECOND
 
@@ -54,7 +59,7 @@ export const app = createApp({
       requestsPerSecondPerKeyMax,
     ),
   },
-  locks: new LockService({ table: new DynamoLockTable(dynamoClient(), coordinationTableName) }),
+  locks: lockService(),
   jobs: mapReduceService(undefined, { limitRunningJobs: true }),
   transactions,
   kv,

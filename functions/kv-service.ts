@@ -52,6 +52,9 @@ export function kvService(resolveIntent?: IntentResolver): KvService {
       writeQuorum: settings().MERIDIAN_KV_WRITE_QUORUM,
     },
     ringStalenessMs: settings().MERIDIAN_RING_STALENESS_MS,
+    // Quorum reads ask the healthiest replicas and hedge; what they repair is counted.
+    health: regionDetector,
+    onRepair: (_region, keys) => countMetric('KeysRepaired', keys),
     ...(resolveIntent && { resolveIntent }),
   })
 }

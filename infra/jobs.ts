@@ -36,7 +36,7 @@ for (const subscription of queueSubscriptions) {
 }
 
 /** EventBridge rates are whole minutes; a faster local schedule rounds up to one. */
-export function rateExpression(schedule: Schedule): string {
+export function rateExpression(schedule: Schedule): `rate(${string})` {
   const minutes = Math.max(1, Math.ceil(schedule.everySeconds / 60))
   return minutes === 1 ? 'rate(1 minute)' : `rate(${minutes} minutes)`
 }

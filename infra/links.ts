@@ -10,7 +10,25 @@ export const functionDefaults = {
   runtime: 'nodejs22.x',
   architecture: 'arm64',
   memory: '1024 MB',
+  transform: { role: lambdaOnlyTrust },
 } as const
+
+/**
+ * Lets only Lambda assume a deployed function's role. SST 3.19.3 chooses the trust policy
+ * with `!dev` where `dev` is an Output (always truthy), so every role it creates also
+ * trusts the account root (`arn:aws:iam::<account>:root`), the policy meant for `sst dev`
+ * alone; any principal in the account allowed sts:AssumeRole could act as any function.
+ * Under `sst dev` SST's own policy stays (the live bridge assumes the role).
+ */
+function lambdaOnlyTrust(args: aws.iam.RoleArgs): undefined {
+  if (!$dev) {
+    args.assumeRolePolicy = aws.iam.assumeRolePolicyForPrincipal({
+      Service: 'lambda.amazonaws.com',
+    })
+  }
+  // SST's Transform type: a function that edits args in place returns undefined.
+  return undefined
+}
 
 export function linked(names: readonly string[]) {
   const components = new Map<string, unknown>([

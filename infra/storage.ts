@@ -11,6 +11,13 @@ import {
 
 const production = $app.stage === 'production'
 
+/** The stage config names regions as strings; a provider takes only a region AWS has. */
+function awsRegion(name: string): aws.Region {
+  const region = Object.values(aws.Region).find((candidate) => candidate === name)
+  if (!region) throw new Error(`stageConfig names ${name}, which is not an AWS region`)
+  return region
+}
+
 function dynamoArgs(table: TableDefinition) {
   return {
     fields: table.fields,
@@ -34,7 +41,7 @@ export const storeTables = new Map(
     const options =
       region === stageConfig.homeRegion
         ? undefined
-        : { provider: new aws.Provider(`${table.resource}Provider`, { region }) }
+        : { provider: new aws.Provider(`${table.resource}Provider`, { region: awsRegion(region) }) }
     return [table.resource, new sst.aws.Dynamo(table.resource, dynamoArgs(table), options)] as const
   }),
 )

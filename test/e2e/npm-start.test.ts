@@ -65,6 +65,11 @@ describe('npm start', () => {
       expect(output).toContain(`(data in ${dataDirectory})`)
       // The bootstrap admin key is printed once, so the user can make the first request.
       expect(output).toMatch(/admin API key \(shown once; [^)]*\): mrd_[0-9a-f]{16}_[\w-]{43}/)
+      // …and for the CLI, as a line to paste into a shell.
+      const adminKey = /admin API key \([^)]*\): (\S+)/.exec(output)?.[1]
+      expect(output).toContain(
+        `\nexport MERIDIAN_URL=http://localhost:${port} MERIDIAN_KEY=${adminKey}\n`,
+      )
       const dynamodbPort = Number(/DynamoDB Local http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1])
 
       const response = await fetch(`http://localhost:${port}/health`)

@@ -5,6 +5,7 @@ import {
   problemContentType,
   sharedProbeRound,
 } from '@meridian/api'
+import { FailureDetector } from '@meridian/store'
 import { describe, expect, it } from 'vitest'
 
 describe('GET /health', () => {
@@ -17,6 +18,21 @@ describe('GET /health', () => {
       status: 'ok',
       engines: { dynamodb: { ok: true }, sqs: { ok: true }, s3: { ok: true } },
     })
+  })
+
+  it("lists each store region as this instance's failure detector sees it, staying 200 with one suspected", async () => {
+    const detector = new FailureDetector({ failuresToSuspect: 1 })
+    const names = ['us-east-1', 'eu-west-1', 'ap-southeast-2']
+    detector.failed('eu-west-1', new Error('connect ETIMEDOUT'))
+    const app = createApp({ probes: awsEngineProbes(), regions: { detector, names } })
+    const response = await app.request('/health')
+    expect(response.status).toBe(200)
+    const body = await response.json()
+    expect(body.regions).toEqual([
+      { region: 'us-east-1', state: 'trusted', since: expect.any(String) },
+      { region: 'eu-west-1', state: 'suspected', since: expect.any(String) },
+      { region: 'ap-southeast-2', state: 'trusted', since: expect.any(String) },
+    ])
   })
 
   it('makes one round of AWS calls for a flood of concurrent and repeated requests', async () => {

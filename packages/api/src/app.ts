@@ -81,7 +81,14 @@ export function createApp(dependencies: AppDependencies) {
   app.use('*', outcomeMetrics())
   // Public: health, the API's own documentation and the dashboard page (its API calls carry
   // a key). Everything after needs a key.
-  app.route('/health', healthRoutes(dependencies.probes))
+  const regionViews = dependencies.regions
+  app.route(
+    '/health',
+    healthRoutes(
+      dependencies.probes,
+      regionViews && (() => regionViews.names.map((name) => regionViews.detector.view(name))),
+    ),
+  )
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

@@ -3,7 +3,8 @@
 // others, so an operator sees at once which one is out. The route is public, so one probe
 // round serves every caller for `healthCacheMs` (3 s) and concurrent callers share the
 // round in flight: a flood of /health makes at most one round of AWS calls per 3 s per
-// instance (a round is one DescribeTable per table, GetQueueAttributes, HeadBucket).
+// instance (a round is one DescribeTable per table, GetQueueAttributes, HeadBucket). It
+// also lists each store region as this instance's failure detector sees it.
 import { Hono } from 'hono'
 
 export interface EngineProbe {
@@ -70,11 +71,32 @@ export function sharedProbeRound(
   }
 }
 
-export function healthRoutes(probes: readonly EngineProbe[]) {
+/** A store region as /health shows it: this instance's failure detector's state. */
+export interface RegionHealth {
+  region: string
+  state: 'trusted' | 'suspected'
+  since: string
+}
+
+/**
+ * `regions` adds the failure detector's view (no AWS call: what this instance's own calls
+ * found). A suspected region does not make the answer 503: the other regions serve, and
+ * its keys get 503 region-unavailable themselves.
+ */
+export function healthRoutes(
+  probes: readonly EngineProbe[],
+  regions?: () => readonly RegionHealth[],
+) {
   const check = sharedProbeRound(probes)
   return new Hono().get('/', async (c) => {
     const report = await check()
     c.header('cache-control', 'no-store')
-    return c.json(report, report.status === 'ok' ? 200 : 503)
+    const body = regions
+      ? {
+          ...report,
+          regions: regions().map(({ region, state, since }) => ({ region, state, since })),
+        }
+      : report
+    return c.json(body, report.status === 'ok' ? 200 : 503)
   })
 }

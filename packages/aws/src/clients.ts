@@ -35,8 +35,10 @@ export function storeClient(region: string): DynamoDBClient {
   let client = storeClients.get(region)
   if (!client) {
     const timeoutMs = settings().MERIDIAN_STORE_TIMEOUT_MS
+    const endpoint = settings().MERIDIAN_STORE_ENDPOINTS[region]
     client = new DynamoDBClient({
       region,
+      ...(endpoint && { endpoint }),
       maxAttempts: 2,
       // Without throwOnRequestTimeout the handler only logs a request past its timeout.
       requestHandler: {

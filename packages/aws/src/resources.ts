@@ -32,13 +32,25 @@ export interface BucketDefinition {
 /**
  * Locks, transaction records, jobs, tasks and the ring config. Items that need attention
  * (an in-doubt transaction, a straggling task) also carry gsi1pk/gsi1sk, so the sparse
- * `attention` index lists exactly them without a scan.
+ * `attention` index lists exactly them without a scan. Items a tenant lists (its jobs,
+ * newest first; its locks, by name) carry gsi2pk `<kind>#<tenant>` and a gsi2sk in listing
+ * order, so the sparse `tenantListing` index pages through one tenant's items with a Query.
  */
 export const coordinationTable = {
   resource: 'Coordination',
-  fields: { pk: 'string', sk: 'string', gsi1pk: 'string', gsi1sk: 'string' },
+  fields: {
+    pk: 'string',
+    sk: 'string',
+    gsi1pk: 'string',
+    gsi1sk: 'string',
+    gsi2pk: 'string',
+    gsi2sk: 'string',
+  },
   primaryIndex: { hashKey: 'pk', rangeKey: 'sk' },
-  globalIndexes: { attention: { hashKey: 'gsi1pk', rangeKey: 'gsi1sk' } },
+  globalIndexes: {
+    attention: { hashKey: 'gsi1pk', rangeKey: 'gsi1sk' },
+    tenantListing: { hashKey: 'gsi2pk', rangeKey: 'gsi2sk' },
+  },
   ttl: 'expiresAt',
 } as const satisfies TableDefinition
 

@@ -35,6 +35,24 @@ const awsRegion = z
   .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as us-east-1')
   .meta({ description: 'an AWS region such as us-east-1' })
 
+const regionEndpointsForm =
+  'region=url pairs separated by commas, e.g. eu-west-1=http://127.0.0.1:8001'
+const regionEndpoints = z
+  .string()
+  .transform((value, context) => {
+    const endpoints: Record<string, string> = {}
+    for (const pair of value.split(',').filter((part) => part.trim() !== '')) {
+      const [region, url] = pair.split('=').map((part) => part.trim())
+      if (!region || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region) || !url || !URL.canParse(url)) {
+        context.addIssue({ code: 'custom', message: regionEndpointsForm })
+        return z.NEVER
+      }
+      endpoints[region] = url
+    }
+    return endpoints
+  })
+  .meta({ description: regionEndpointsForm })
+
 /** An unset or empty variable takes the schema's default. */
 function variable<Schema extends z.ZodType>(schema: Schema) {
   return z.preprocess(unsetIfEmpty, schema)
@@ -50,6 +68,9 @@ export const settingsSchema = z.object({
   // Per attempt, on calls to the KV store tables (two attempts): a region that doesn't
   // answer within it counts as failing (packages/store failure-detector.ts).
   MERIDIAN_STORE_TIMEOUT_MS: variable(integer(50).default(1_000)),
+  // The DynamoDB endpoint of some store regions, when not the SDK's own (a VPC endpoint;
+  // a fault proxy in front of the local engine in `npm run bench -- failover`).
+  MERIDIAN_STORE_ENDPOINTS: variable(regionEndpoints.default({})),
   MERIDIAN_RUNNING_JOBS_PER_TENANT_MAX: variable(integer(1).default(10)),
   // Read by `npm start` only.
   PORT: variable(integer(0, 65_535).default(3000)),

@@ -22,6 +22,8 @@ export const metricNames = [
   'RingRangeFailed',
   'RegionSuspected',
   'RegionTrusted',
+  'KeysRepaired',
+  'RepairRangeFailed',
 ] as const
 export type MetricName = (typeof metricNames)[number]
 

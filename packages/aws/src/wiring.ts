@@ -139,6 +139,15 @@ export const schedules: Schedule[] = [
     timeoutSeconds: 60,
     links: ringMigrationLinks,
   },
+  {
+    // Anti-entropy (R > 1): sends a round of repair tasks to the range-task queue, whose
+    // worker compares each range across the replicas and copies the newest versions.
+    name: 'replica-repair',
+    handler: 'functions/ring-migration-worker.repair',
+    everySeconds: 600,
+    timeoutSeconds: 30,
+    links: ringMigrationLinks,
+  },
 ]
 
 export const bucketNotifications: BucketNotification[] = [

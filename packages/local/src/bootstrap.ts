@@ -1,13 +1,16 @@
 // Creates every table, queue and bucket from the shared definitions, idempotently: a run
 // against engines that already hold them (a persisted DynamoDB, a second `npm start`)
 // changes nothing and succeeds. An existing table whose key schema differs from the
-// definition is an error, not something to paper over.
+// definition is an error, not something to paper over; an index the definition gained
+// since the table was created (a persisted data directory) is added to it.
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
   DescribeTableCommand,
   DynamoDBClient,
   ResourceInUseException,
+  type TableDescription,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb'
@@ -132,6 +135,7 @@ async function ensureTable(client: DynamoDBClient, name: string, table: TableDef
     if (want !== have) {
       throw new Error(`table ${name} exists with key schema ${have}, expected ${want}`)
     }
+    await addMissingIndexes(client, input, existing.Table)
   }
   await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: name })
   if (table.ttl) {
@@ -146,6 +150,28 @@ async function ensureTable(client: DynamoDBClient, name: string, table: TableDef
       // Enabling TTL twice is a ValidationException; anything else is real.
       if ((error as Error).name !== 'ValidationException') throw error
     }
+  }
+}
+
+/** Creates, one at a time (DynamoDB allows one index creation per update), the indexes a table lacks. */
+async function addMissingIndexes(
+  client: DynamoDBClient,
+  input: CreateTableCommandInput,
+  existing: TableDescription | undefined,
+) {
+  const have = new Set((existing?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName))
+  for (const index of input.GlobalSecondaryIndexes ?? []) {
+    if (have.has(index.IndexName)) continue
+    const keyAttributes = new Set(index.KeySchema?.map((key) => key.AttributeName))
+    await client.send(
+      new UpdateTableCommand({
+        TableName: input.TableName,
+        AttributeDefinitions: input.AttributeDefinitions?.filter((definition) =>
+          keyAttributes.has(definition.AttributeName),
+        ),
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
+      }),
+    )
   }
 }
 

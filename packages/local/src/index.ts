@@ -6,6 +6,7 @@
  */
 export { bootstrapResources, createOrUpdateQueue, createTableInput } from './bootstrap'
 export { type LocalEngines, startLocalEngines } from './engines'
+export { freePort } from './free-port'
 export { assertJavaAvailable, JavaMissingError, parseJavaMajorVersion } from './java'
 export { recordsToDelete, scheduledEvent, toSqsEvent, toSqsRecord } from './lambda-events'
 export { type LocalResources, resourceEnvironment } from './local-resources'

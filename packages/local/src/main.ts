@@ -33,6 +33,11 @@ try {
       `admin API key (shown once; set MERIDIAN_ADMIN_KEY to choose your own): ${runtime.adminApiKey}`,
     )
   }
+  // For the CLI (`npx meridian`), a line to paste into another shell. A key the operator
+  // chose stays out of the log: the line names the variable that holds it instead.
+  const key = settings.MERIDIAN_ADMIN_KEY ? '"$MERIDIAN_ADMIN_KEY"' : runtime.adminApiKey
+  log('for the CLI (npx meridian), paste into a shell:')
+  console.log(`export MERIDIAN_URL=${runtime.url} MERIDIAN_KEY=${key}`)
   log(
     `ready in ${seconds} s: ${runtime.url}  (health: ${runtime.url}/health; dashboard: ${runtime.url}/dashboard; Ctrl-C stops everything)`,
   )

@@ -38,6 +38,8 @@ export interface LocalRuntimeOptions {
   concurrency?: number
   /** The bootstrap admin API key; one is made (and reported in `adminApiKey`) when absent. */
   adminApiKey?: string
+  /** DynamoDB Local's port; a free one when absent (a bench puts a proxy in front of it). */
+  dynamodbPort?: number
   log?: (line: string) => void
 }
 
@@ -54,6 +56,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const engines = await startLocalEngines({
     region,
     dataDirectory: options.dataDirectory,
+    ...(options.dynamodbPort !== undefined && { dynamodbPort: options.dynamodbPort }),
   })
   const cleanups: Array<() => Promise<void>> = [() => engines.stop()]
   const stop = async () => {

@@ -3,6 +3,9 @@
 // Items:
 //   pk `lock#${tenant}#${name}`, sk `lock`: fence N, owner S?, leaseUntilMs N?, updatedAtMs N
 //   pk `lock-floor#${tenant}`,   sk `floor`: fenceFloor N (never deleted)
+// A lock item also carries gsi2pk `lock#${tenant}` and gsi2sk `${name}` (set on create and
+// on every acquire, so items older than the listing join it on their next grant): the
+// `tenantListing` index pages through one tenant's locks by name with a Query.
 //
 // Lock items never get `expiresAt`: DynamoDB's TTL would delete them without raising the
 // floor and the next grant would restart the fence. Idle items are removed only by
@@ -13,11 +16,23 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
+  QueryCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
-import type { GrantInput, LockKey, LockRecord, LockTable, LockWriteResult } from './lock-table'
+import { InvalidLockCursorError } from './errors'
+import { lockNamePattern } from './lease'
+import type {
+  GrantInput,
+  ListedLock,
+  LockKey,
+  LockListing,
+  LockListQuery,
+  LockRecord,
+  LockTable,
+  LockWriteResult,
+} from './lock-table'
 
 type Item = Record<string, AttributeValue>
 
@@ -57,6 +72,14 @@ export function lockItemKey(key: LockKey): Item {
   return { pk: { S: `lock#${key.tenant}#${key.name}` }, sk: { S: 'lock' } }
 }
 
+/** The listing index attributes of a lock item. */
+function listingAttributes(key: LockKey): Item {
+  return { ':listingPk': { S: `lock#${key.tenant}` }, ':listingSk': { S: key.name } }
+}
+const setListing = 'gsi2pk = :listingPk, gsi2sk = :listingSk'
+/** Index pages one listing request reads at most while a held filter skips locks. */
+const listingPagesMax = 10
+
 export function fenceFloorItemKey(tenant: string): Item {
   return { pk: { S: `lock-floor#${tenant}` }, sk: { S: 'floor' } }
 }
@@ -74,7 +97,7 @@ function toRecord(item: Item | undefined): LockRecord | undefined {
   return record
 }
 
-export class DynamoLockTable implements LockTable {
+export class DynamoLockTable implements LockTable, LockListing {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
@@ -85,10 +108,10 @@ export class DynamoLockTable implements LockTable {
     // other attributes this write set (not the key), all a LockRecord holds.
     return this.update({
       Key: lockItemKey(key),
-      UpdateExpression:
-        'SET #owner = :owner, #leaseUntilMs = :leaseUntilMs, #updatedAtMs = :nowMs ADD #fence :one',
+      UpdateExpression: `SET #owner = :owner, #leaseUntilMs = :leaseUntilMs, #updatedAtMs = :nowMs, ${setListing} ADD #fence :one`,
       ConditionExpression: `${exists} AND (${free} OR ${expired})`,
       ExpressionAttributeValues: {
+        ...listingAttributes(key),
         ':owner': { S: grant.owner },
         ':leaseUntilMs': number(grant.leaseUntilMs),
         ':nowMs': number(grant.nowMs),
@@ -107,10 +130,10 @@ export class DynamoLockTable implements LockTable {
         leaseUntilMs: grant.leaseUntilMs,
         updatedAtMs: grant.nowMs,
       },
-      UpdateExpression:
-        'SET #owner = :owner, #leaseUntilMs = :leaseUntilMs, #updatedAtMs = :nowMs, #fence = :fence',
+      UpdateExpression: `SET #owner = :owner, #leaseUntilMs = :leaseUntilMs, #updatedAtMs = :nowMs, #fence = :fence, ${setListing}`,
       ConditionExpression: absent,
       ExpressionAttributeValues: {
+        ...listingAttributes(key),
         ':owner': { S: grant.owner },
         ':leaseUntilMs': number(grant.leaseUntilMs),
         ':nowMs': number(grant.nowMs),
@@ -168,6 +191,59 @@ export class DynamoLockTable implements LockTable {
       }),
     )
     return toRecord(output.Item)
+  }
+
+  /**
+   * One page of the tenant's locks by name. DynamoDB's Limit counts items read before the
+   * filter, so each read asks for at most the locks still missing: the cursor (the last
+   * name read) never skips one. A held filter may end a page early after listingPagesMax reads.
+   */
+  async list(
+    tenant: string,
+    query: LockListQuery,
+  ): Promise<{ locks: ListedLock[]; nextCursor: string | null }> {
+    const held = `attribute_exists(#owner) AND #leaseUntilMs >= :heldSinceMs`
+    const filter =
+      query.held === undefined
+        ? undefined
+        : query.held
+          ? held
+          : `attribute_not_exists(#owner) OR attribute_not_exists(#leaseUntilMs) OR #leaseUntilMs < :heldSinceMs`
+    let startName = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
+    const locks: ListedLock[] = []
+    for (let page = 0; page < listingPagesMax && locks.length < query.limit; page++) {
+      const output = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'tenantListing',
+          KeyConditionExpression: 'gsi2pk = :listingPk',
+          ...(filter && {
+            FilterExpression: filter,
+            ExpressionAttributeNames: { '#owner': 'owner', '#leaseUntilMs': 'leaseUntilMs' },
+          }),
+          ExpressionAttributeValues: {
+            ':listingPk': { S: `lock#${tenant}` },
+            ...(filter && { ':heldSinceMs': number(query.heldSinceMs) }),
+          },
+          Limit: query.limit - locks.length,
+          ExclusiveStartKey:
+            startName === undefined
+              ? undefined
+              : {
+                  ...lockItemKey({ tenant, name: startName }),
+                  gsi2pk: { S: `lock#${tenant}` },
+                  gsi2sk: { S: startName },
+                },
+        }),
+      )
+      for (const item of output.Items ?? []) {
+        const record = toRecord(item)
+        if (record && item.gsi2sk?.S !== undefined) locks.push({ ...record, name: item.gsi2sk.S })
+      }
+      startName = output.LastEvaluatedKey?.gsi2sk?.S
+      if (startName === undefined) break
+    }
+    return { locks, nextCursor: startName === undefined ? null : encodeCursor(startName) }
   }
 
   async readFenceFloor(tenant: string): Promise<number> {
@@ -281,4 +357,22 @@ export class DynamoLockTable implements LockTable {
       throw error
     }
   }
+}
+
+// A cursor is the lock name where a page stopped, base64url JSON: opaque to clients, and
+// checked on the way back so a forged one is a 400, never a Query outside the tenant.
+function encodeCursor(name: string): string {
+  return Buffer.from(JSON.stringify([name])).toString('base64url')
+}
+
+function decodeCursor(cursor: string): string {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+  } catch (error) {
+    throw new InvalidLockCursorError({ cause: error })
+  }
+  const name = Array.isArray(parsed) && parsed.length === 1 ? parsed[0] : undefined
+  if (typeof name !== 'string' || !lockNamePattern.test(name)) throw new InvalidLockCursorError()
+  return name
 }

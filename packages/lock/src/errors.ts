@@ -66,3 +66,11 @@ export class LockLostError extends LockError {
 export class LockTableUnavailableError extends LockError {
   override name = 'LockTableUnavailableError'
 }
+
+/** A listing cursor that this tenant's listing did not issue (malformed or foreign). */
+export class InvalidLockCursorError extends LockError {
+  override name = 'InvalidLockCursorError'
+  constructor(options?: ErrorOptions) {
+    super('the cursor is not one this listing issued', options)
+  }
+}

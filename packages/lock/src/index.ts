@@ -12,6 +12,7 @@
 export { type Clock, systemClock } from './clock'
 export { DynamoLockTable, fenceFloorItemKey, lockItemKey } from './dynamo-lock-table'
 export {
+  InvalidLockCursorError,
   LockError,
   LockHeldError,
   LockLostError,
@@ -38,7 +39,10 @@ export {
 } from './lock-service'
 export type {
   GrantInput,
+  ListedLock,
   LockKey,
+  LockListing,
+  LockListQuery,
   LockRecord,
   LockTable,
   LockWriteResult,

@@ -26,7 +26,14 @@ import {
   lockLimits,
   waitDelayMs,
 } from './lease'
-import type { GrantInput, LockKey, LockRecord, LockTable, LockWriteResult } from './lock-table'
+import type {
+  GrantInput,
+  LockKey,
+  LockListing,
+  LockRecord,
+  LockTable,
+  LockWriteResult,
+} from './lock-table'
 import { isTransientError } from './transient'
 import { type WithLockOptions, withLock } from './with-lock'
 
@@ -58,6 +65,8 @@ export interface LockState {
 
 export interface LockServiceOptions {
   table: LockTable
+  /** Lists a tenant's locks; without it, `list` is unavailable. */
+  listing?: LockListing
   clock?: Clock
   /** Largest clock difference between processes that takeover timing tolerates. */
   clockSkewMarginMs?: number
@@ -69,6 +78,7 @@ export interface LockServiceOptions {
 
 export class LockService {
   readonly table: LockTable
+  readonly listing: LockListing | undefined
   readonly clock: Clock
   readonly clockSkewMarginMs: number
   readonly backoff: BackoffPolicy
@@ -77,6 +87,7 @@ export class LockService {
 
   constructor(options: LockServiceOptions) {
     this.table = options.table
+    this.listing = options.listing
     this.clock = options.clock ?? systemClock
     this.clockSkewMarginMs = options.clockSkewMarginMs ?? 1_000
     this.backoff = options.backoff ?? defaultBackoff
@@ -193,6 +204,34 @@ export class LockService {
       held,
       ...(held && { owner: record.owner, leaseUntilMs: record.leaseUntilMs }),
     }
+  }
+
+  /**
+   * The tenant's locks by name, a page at a time, optionally only held (or only free)
+   * ones. Held means what `inspect` says: an owner whose lease hasn't expired on this
+   * clock with the skew margin.
+   */
+  async list(
+    tenant: string,
+    query: { limit: number; cursor?: string; held?: boolean },
+  ): Promise<{ items: LockState[]; nextCursor: string | null }> {
+    assertTenant(tenant)
+    if (!this.listing) throw new Error('this LockService was built without a listing')
+    const nowMs = this.clock.nowMs()
+    const page = await this.listing.list(tenant, {
+      ...query,
+      heldSinceMs: nowMs - this.clockSkewMarginMs,
+    })
+    const items = page.locks.map((record) => {
+      const held = isHeld(record, nowMs, this.clockSkewMarginMs)
+      return {
+        name: record.name,
+        fence: record.fence,
+        held,
+        ...(held && { owner: record.owner, leaseUntilMs: record.leaseUntilMs }),
+      }
+    })
+    return { items, nextCursor: page.nextCursor }
   }
 
   /**

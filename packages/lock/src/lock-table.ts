@@ -68,3 +68,32 @@ export interface LockTable {
    */
   removeIdle(key: LockKey, input: { fence: number; idleBeforeMs: number }): Promise<LockWriteResult>
 }
+
+/** A lock as a listing shows it: the record with its name. */
+export interface ListedLock extends LockRecord {
+  name: string
+}
+
+export interface LockListQuery {
+  limit: number
+  /** Where the previous page ended (its nextCursor); absent for the first page. */
+  cursor?: string
+  /**
+   * Only held locks (true) or only free ones (false). A lock counts as held while it has an
+   * owner and leaseUntilMs >= heldSinceMs (the caller's now minus its skew margin).
+   */
+  held?: boolean
+  heldSinceMs: number
+}
+
+/**
+ * Listing a tenant's locks, by name, a page at a time: a read-only port apart from
+ * LockTable, whose writes are the lease protocol and nothing else. The DynamoDB adapter
+ * implements both; InvalidLockCursorError for a cursor the listing didn't issue.
+ */
+export interface LockListing {
+  list(
+    tenant: string,
+    query: LockListQuery,
+  ): Promise<{ locks: ListedLock[]; nextCursor: string | null }>
+}

@@ -3,7 +3,9 @@
 //   pk `mapreduce#<tenant>#<jobId>`, sk `done#r0000#map#00003`  a counted task (TTL'd)
 // A running job also carries gsi1pk `mapreduce#running` and gsi1sk `<attentionAtMs>#…`,
 // so the sweeper lists running jobs oldest-first through the sparse `attention` index
-// without a scan; the attributes are removed when the job ends.
+// without a scan; the attributes are removed when the job ends. Every job also carries
+// gsi2pk `mapreduce#jobs#<tenant>` and gsi2sk `<createdAtMs>#<jobId>` for good, so the
+// `tenantListing` index pages through one tenant's jobs newest first with a Query.
 import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
@@ -17,18 +19,26 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb'
-import { JobConditionError, JobExistsError } from './errors'
+import { InvalidCursorError, JobConditionError, JobExistsError } from './errors'
 import {
   type Counters,
   counterNames,
   type JobRecord,
   JobState,
+  jobIdPattern,
   type StageRef,
   stageKey,
   type TaskRef,
   taskId,
 } from './job-model'
-import type { CompletionOutcome, JobStore, NextStage, RunningJobSummary } from './ports'
+import type {
+  CompletionOutcome,
+  JobListQuery,
+  JobPage,
+  JobStore,
+  NextStage,
+  RunningJobSummary,
+} from './ports'
 
 const attentionPartition = 'mapreduce#running'
 const doneMarkerRetentionSeconds = 7 * 24 * 3600
@@ -43,6 +53,11 @@ const doneKey = (task: TaskRef) => ({
 })
 const attentionSortKey = (atMs: number, tenant: string, jobId: string) =>
   `${String(atMs).padStart(15, '0')}#${tenant}#${jobId}`
+const listingPartition = (tenant: string) => `mapreduce#jobs#${tenant}`
+const listingSortKey = (createdAtMs: number, jobId: string) =>
+  `${String(createdAtMs).padStart(15, '0')}#${jobId}`
+/** Index pages one listing request reads at most while a state filter skips jobs. */
+const listingPagesMax = 10
 
 // Named parts of the conditions every coordination write is built from.
 const isRunning = '#state = :running'
@@ -72,6 +87,8 @@ export class DynamoDbJobStore implements JobStore {
             stageKey: stageKey(job),
             gsi1pk: attentionPartition,
             gsi1sk: attentionSortKey(job.stageStartedAtMs, job.tenant, job.jobId),
+            gsi2pk: listingPartition(job.tenant),
+            gsi2sk: listingSortKey(job.createdAtMs, job.jobId),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -331,6 +348,41 @@ export class DynamoDbJobStore implements JobStore {
     }
   }
 
+  /**
+   * One page of the tenant's jobs, newest first. DynamoDB's Limit counts the items a Query
+   * reads before its filter, so each read asks for at most the jobs still missing: a page
+   * never overshoots and its cursor (the last key read) never skips one. A state filter
+   * that skips many jobs may end a page early, with a cursor, after listingPagesMax reads.
+   */
+  async list(tenant: string, query: JobListQuery): Promise<JobPage> {
+    let startKey = query.cursor === undefined ? undefined : decodeCursor(tenant, query.cursor)
+    const jobs: JobRecord[] = []
+    for (let page = 0; page < listingPagesMax && jobs.length < query.limit; page++) {
+      const { Items, LastEvaluatedKey } = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'tenantListing',
+          KeyConditionExpression: 'gsi2pk = :pk',
+          ...(query.state !== undefined && {
+            FilterExpression: '#state = :state',
+            ExpressionAttributeNames: { '#state': 'state' },
+          }),
+          ExpressionAttributeValues: {
+            ':pk': listingPartition(tenant),
+            ...(query.state !== undefined && { ':state': query.state }),
+          },
+          ScanIndexForward: false,
+          Limit: query.limit - jobs.length,
+          ExclusiveStartKey: startKey,
+        }),
+      )
+      for (const item of Items ?? []) jobs.push(toJobRecord(item))
+      startKey = LastEvaluatedKey
+      if (!startKey) break
+    }
+    return { jobs, nextCursor: startKey ? encodeCursor(startKey) : null }
+  }
+
   async runningJobs(startedBeforeMs: number, limit: number): Promise<RunningJobSummary[]> {
     const { Items } = await this.documents.send(
       new QueryCommand({
@@ -409,6 +461,44 @@ export class DynamoDbJobStore implements JobStore {
 }
 
 function toJobRecord(item: Record<string, unknown>): JobRecord {
-  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, stageKey: _stageKey, ...job } = item
+  const {
+    pk: _pk,
+    sk: _sk,
+    gsi1pk: _gsi1pk,
+    gsi1sk: _gsi1sk,
+    gsi2pk: _gsi2pk,
+    gsi2sk: _gsi2sk,
+    stageKey: _stageKey,
+    ...job
+  } = item
   return job as unknown as JobRecord
+}
+
+// A cursor is the index key where a page stopped, base64url JSON. It is opaque to clients
+// but not secret; decoding checks that it points into the asking tenant's own listing, so a
+// forged one can't start a Query anywhere else (and a malformed one is a 400, not a 500).
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify([key.pk, key.gsi2sk])).toString('base64url')
+}
+
+function decodeCursor(tenant: string, cursor: string): Record<string, string> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+  } catch (error) {
+    throw new InvalidCursorError({ cause: error })
+  }
+  const [pk, gsi2sk] = Array.isArray(parsed) && parsed.length === 2 ? parsed : []
+  const jobId = typeof pk === 'string' ? pk.slice(`mapreduce#${tenant}#`.length) : ''
+  if (
+    typeof pk !== 'string' ||
+    typeof gsi2sk !== 'string' ||
+    !pk.startsWith(`mapreduce#${tenant}#`) ||
+    !jobIdPattern.test(jobId) ||
+    !gsi2sk.endsWith(`#${jobId}`) ||
+    !/^\d{15}#/.test(gsi2sk)
+  ) {
+    throw new InvalidCursorError()
+  }
+  return { pk, sk: 'job', gsi2pk: listingPartition(tenant), gsi2sk }
 }

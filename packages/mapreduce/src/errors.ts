@@ -52,6 +52,14 @@ export class JobConditionError extends MapReduceError {
   }
 }
 
+/** A listing cursor that this tenant's listing did not issue (malformed or foreign). Maps to HTTP 400. */
+export class InvalidCursorError extends MapReduceError {
+  override name = 'InvalidCursorError'
+  constructor(options?: ErrorOptions) {
+    super('the cursor is not one this listing issued', options)
+  }
+}
+
 /** A line longer than the bound; splitting at line boundaries can't place it. */
 export class LineTooLongError extends MapReduceError {
   override name = 'LineTooLongError'

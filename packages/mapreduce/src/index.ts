@@ -23,6 +23,7 @@ export { type CostEstimate, estimateCost, priceAssumptions } from './cost'
 export { DynamoDbJobSlotStore } from './dynamodb-job-slots'
 export { DynamoDbJobStore } from './dynamodb-job-store'
 export {
+  InvalidCursorError,
   JobConditionError,
   JobExistsError,
   JobNotFoundError,
@@ -69,7 +70,7 @@ export {
 export { fetchStart, ownedLines, recordsOf } from './line-splits'
 export { fnv1a, hashPartition } from './partitioner'
 export { type InputObject, type MapTaskPlan, planMapTasks, type Segment } from './planner'
-export type { BlobStore, JobStore, TaskQueue } from './ports'
+export type { BlobStore, JobListQuery, JobPage, JobStore, TaskQueue } from './ports'
 export {
   claimRunningJobSlot,
   type HeldSlot,

@@ -26,10 +26,13 @@ import {
   planMapTasks,
   splitBytesMin,
 } from './planner'
+import type { JobListQuery } from './ports'
 import { claimRunningJobSlot, type HeldSlot, type RunningJobLimit } from './running-job-limit'
 import { launchStage, type MapReduceDependencies, runTask, type TaskOutcome } from './task-runner'
 
 export const recordsMax = 100_000
+/** User metadata of an incoming object: the id of the job its upload starts. */
+export const uploadJobIdMetadata = 'meridian-job-id'
 export const splitBytesDefault = 8 * 1024 * 1024
 export const partitionsDefault = 4
 
@@ -229,6 +232,16 @@ export class JobService {
     if (claims.length > 1) await limit.slots.release(tenant, slot.index, jobId)
   }
 
+  /** The tenant's jobs, newest first, one page at a time (see JobStore.list). */
+  async list(
+    tenant: string,
+    query: JobListQuery,
+  ): Promise<{ items: JobView[]; nextCursor: string | null }> {
+    assertTenant(tenant)
+    const page = await this.dependencies.jobs.list(tenant, query)
+    return { items: page.jobs.map(toView), nextCursor: page.nextCursor }
+  }
+
   async get(tenant: string, jobId: string): Promise<JobView> {
     return toView(await this.record(tenant, jobId))
   }
@@ -286,29 +299,54 @@ export class JobService {
     })
   }
 
-  /** Stores an object in the tenant's space: `tenants/<tenant>/<path>` or, for `incoming`, the trigger prefix. */
+  /**
+   * Stores an object in the tenant's space: `tenants/<tenant>/<path>` or, for `incoming`,
+   * under the trigger prefix. An incoming object carries the id of the job its upload
+   * notification will start (user metadata `meridian-job-id`, see startFromUpload), so the
+   * uploader learns that id at once.
+   */
   async upload(
     tenant: string,
     path: string,
     body: Uint8Array,
     options: { incomingJob?: string } = {},
-  ) {
+  ): Promise<{ key: string; bytes: number; jobId?: string }> {
     assertTenant(tenant)
     if (path.length === 0 || path.startsWith('/') || path.split('/').includes('..')) {
       throw new JobSpecError(`${path} is not a valid object path`)
     }
-    const key = options.incomingJob
-      ? objectKeys.incoming(tenant, this.dependencies.registry.get(options.incomingJob).name, path)
-      : `${objectKeys.tenantRoot(tenant)}${path}`
-    await this.dependencies.blobs.put(key, body)
-    return { key, bytes: body.length }
+    if (!options.incomingJob) {
+      const key = `${objectKeys.tenantRoot(tenant)}${path}`
+      await this.dependencies.blobs.put(key, body)
+      return { key, bytes: body.length }
+    }
+    const name = this.dependencies.registry.get(options.incomingJob).name
+    const key = objectKeys.incoming(tenant, name, path)
+    const jobId = `upload-${crypto.randomUUID().replaceAll('-', '')}`
+    await this.dependencies.blobs.put(key, body, undefined, { [uploadJobIdMetadata]: jobId })
+    return { key, bytes: body.length, jobId }
   }
 
-  /** Starts the job an upload under `incoming/<tenant>/<job>/` names; one job per object version. */
+  /**
+   * Starts the job an upload under `incoming/<tenant>/<job>/` names; one job per object
+   * version. The id is the one the uploading request chose and stored on the object, when
+   * the object still is the version the event announces (same ETag); otherwise (an object
+   * put by another client, or overwritten since) it derives from the event's key, ETag and
+   * sequencer. A redelivered or retried event reads the same object and resolves to the
+   * same id, and submit starts one job per id. (Only an overwrite landing between two
+   * deliveries of one event changes its id; the overwrite's own event starts a job anyway.)
+   */
   async startFromUpload(object: { key: string; eTag?: string; sequencer?: string }) {
     const parsed = parseIncomingKey(object.key)
     if (!parsed) return undefined
-    const jobId = `upload-${digest(`${object.key}\n${object.eTag ?? ''}\n${object.sequencer ?? ''}`)}`
+    const stored = await this.dependencies.blobs.head(object.key)
+    const chosen = stored?.metadata[uploadJobIdMetadata]
+    const jobId =
+      chosen !== undefined &&
+      /^upload-[0-9a-f]{32}$/.test(chosen) &&
+      stored?.eTag === object.eTag?.replace(/"/g, '')
+        ? chosen
+        : `upload-${digest(`${object.key}\n${object.eTag ?? ''}\n${object.sequencer ?? ''}`)}`
     return this.submit(
       parsed.tenant,
       { job: parsed.jobName, input: { records: [] } },

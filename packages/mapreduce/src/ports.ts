@@ -1,10 +1,18 @@
 // The I/O MapReduce needs, as small interfaces with one AWS adapter each: the job store
 // (DynamoDB coordination table), the task queue (SQS map and reduce queues) and the blob
 // store (S3 data bucket). Runners and the service depend on these only.
-import type { Counters, JobRecord, StageRef, TaskRef } from './job-model'
+import type { Counters, JobRecord, JobState, StageRef, TaskRef } from './job-model'
 
 export interface BlobStore {
-  put(key: string, body: string | Uint8Array, contentType?: string): Promise<void>
+  /** Stores an object; `metadata` becomes its user metadata (x-amz-meta-<name>). */
+  put(
+    key: string,
+    body: string | Uint8Array,
+    contentType?: string,
+    metadata?: Record<string, string>,
+  ): Promise<void>
+  /** The object's ETag (unquoted) and user metadata, or undefined when it doesn't exist. */
+  head(key: string): Promise<{ eTag: string; metadata: Record<string, string> } | undefined>
   /** The whole object, or undefined when it doesn't exist. */
   get(key: string): Promise<Uint8Array | undefined>
   /** Bytes [start, end) of an object (end is clamped to its size). */
@@ -32,6 +40,22 @@ export interface RunningJobSummary {
   tenant: string
   jobId: string
   stageStartedAtMs: number
+}
+
+export interface JobListQuery {
+  /** Jobs per page, at most. */
+  limit: number
+  /** Where the previous page ended (its nextCursor); absent for the first page. */
+  cursor?: string
+  /** Only jobs in this state. */
+  state?: JobState
+}
+
+export interface JobPage {
+  /** Newest first. */
+  jobs: JobRecord[]
+  /** Opaque; null once the listing is exhausted. */
+  nextCursor: string | null
 }
 
 export interface JobStore {
@@ -63,6 +87,8 @@ export interface JobStore {
   recordRetry(task: TaskRef, error: string, nowMs: number): Promise<void>
   /** Records a sweep of the current stage and pushes its next sweep back. */
   recordSweep(job: JobRecord, reenqueued: number, nowMs: number): Promise<void>
+  /** The tenant's jobs, newest first, a page at a time; InvalidCursorError for a cursor it didn't issue. */
+  list(tenant: string, query: JobListQuery): Promise<JobPage>
   /** Running jobs whose current stage started before `startedBeforeMs`, oldest first. */
   runningJobs(startedBeforeMs: number, limit: number): Promise<RunningJobSummary[]>
 }

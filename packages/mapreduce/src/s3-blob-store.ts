@@ -2,6 +2,7 @@
 // listing that stops at 1,000 keys silently drops input).
 import {
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   NoSuchKey,
   PutObjectCommand,
@@ -21,10 +22,33 @@ export class S3BlobStore implements BlobStore {
     this.reader = new S3ObjectReader(client, bucket)
   }
 
-  async put(key: string, body: string | Uint8Array, contentType?: string): Promise<void> {
+  async put(
+    key: string,
+    body: string | Uint8Array,
+    contentType?: string,
+    metadata?: Record<string, string>,
+  ): Promise<void> {
     await this.client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentType: contentType,
+        Metadata: metadata,
+      }),
     )
+  }
+
+  async head(key: string): Promise<{ eTag: string; metadata: Record<string, string> } | undefined> {
+    try {
+      const response = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: key }),
+      )
+      return { eTag: (response.ETag ?? '').replace(/"/g, ''), metadata: response.Metadata ?? {} }
+    } catch (error) {
+      if (isMissing(error)) return undefined
+      throw error
+    }
   }
 
   get(key: string): Promise<Uint8Array | undefined> {
@@ -65,5 +89,7 @@ export class S3BlobStore implements BlobStore {
 }
 
 function isMissing(error: unknown): boolean {
-  return error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey'
+  // HEAD has no body, so a missing object is a bare 404 (`NotFound`), not `NoSuchKey`.
+  const name = (error as { name?: string }).name
+  return error instanceof NoSuchKey || name === 'NoSuchKey' || name === 'NotFound'
 }

@@ -1,7 +1,13 @@
 // Assembles a KV service from its parts: the regional stores, where the ring config is
 // stored, and how a config becomes a router. The ring cache checks every config against the
 // service (each node's region has a store; enough regions for the replication factor).
-import { type IntentResolver, KvService, type Replication } from './kv-service'
+import {
+  type IntentResolver,
+  KvService,
+  type KvServiceOptions,
+  type ReplicaHealth,
+  type Replication,
+} from './kv-service'
 import type { RegionalStore } from './regional-store'
 import { RingCache } from './ring-cache'
 import {
@@ -22,6 +28,10 @@ export interface KvServiceParts {
   resolveRingConfig?: RingConfigResolver
   replication?: Replication
   resolveIntent?: IntentResolver
+  /** The region health view quorum reads consult (a FailureDetector). */
+  health?: ReplicaHealth
+  onRepair?: KvServiceOptions['onRepair']
+  repairGraceMs?: number
   /** How old a handler's copy of the ring may get before it reloads (default 5 s). */
   ringStalenessMs?: number
   nowMs?: () => number
@@ -42,6 +52,10 @@ export function createKvService(parts: KvServiceParts): KvService {
     ring,
     ...(parts.replication && { replication: parts.replication }),
     ...(parts.resolveIntent && { resolveIntent: parts.resolveIntent }),
+    ...(parts.health && { health: parts.health }),
+    ...(parts.onRepair && { onRepair: parts.onRepair }),
+    ...(parts.repairGraceMs !== undefined && { repairGraceMs: parts.repairGraceMs }),
+    ...(parts.nowMs !== undefined && { nowMs: parts.nowMs }),
   })
   return service
 }

@@ -5,6 +5,8 @@
 // in a typed error, without a second read. Reads are strongly consistent GetItems.
 import {
   type AttributeValue,
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
@@ -273,6 +275,33 @@ export class DynamoRegionalStore implements RegionalStore {
       if (error instanceof TransactionCanceledException) return false
       throw error
     }
+  }
+
+  async getMany(storageKeys: readonly string[]): Promise<Map<string, StoredItem>> {
+    const found = new Map<string, StoredItem>()
+    const unique = [...new Set(storageKeys)]
+    // BatchGetItem takes up to 100 keys; what it leaves unprocessed (throttling, the 16 MB
+    // answer limit) is asked again after a short backoff.
+    for (let start = 0; start < unique.length; start += 100) {
+      let keys: Record<string, AttributeValue>[] | undefined = unique
+        .slice(start, start + 100)
+        .map((key) => ({ [itemAttributes.key]: { S: key } }))
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        if (attempt > 0)
+          await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** Math.min(attempt, 6)))
+        const output: BatchGetItemCommandOutput = await this.client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
+          }),
+        )
+        for (const item of output.Responses?.[this.tableName] ?? []) {
+          const stored = itemFromAttributes(item)
+          found.set(stored.storageKey, stored)
+        }
+        keys = output.UnprocessedKeys?.[this.tableName]?.Keys
+      }
+    }
+    return found
   }
 
   async *scan(segment: number, totalSegments: number): AsyncIterable<StoredItem[]> {

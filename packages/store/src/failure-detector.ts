@@ -44,6 +44,8 @@ interface RegionState {
   probe?: () => Promise<unknown>
   probing?: ReturnType<typeof setTimeout>
   latencies: number[]
+  /** Smoothed latency of successful calls (ms), for ranking replicas; undefined before any. */
+  smoothedMs?: number
   calls: number
   failures: number
 }
@@ -83,6 +85,10 @@ export class FailureDetector {
     state.calls++
     state.latencies.push(latencyMs)
     if (state.latencies.length > this.window) state.latencies.shift()
+    state.smoothedMs =
+      state.smoothedMs === undefined
+        ? latencyMs
+        : state.smoothedMs + smoothing * (latencyMs - state.smoothedMs)
     state.consecutiveFailures = 0
     if (state.state === 'suspected') this.change(region, state, 'trusted')
   }
@@ -97,6 +103,31 @@ export class FailureDetector {
       this.change(region, state, 'suspected')
       this.scheduleProbe(region, state)
     }
+  }
+
+  /**
+   * How costly a call to `region` looks now, for choosing which replicas to read: the
+   * smoothed latency of its recent calls; Infinity while suspected; 0 before any call.
+   */
+  cost(region: string): number {
+    const state = this.stateOf(region)
+    if (state.state === 'suspected') return Number.POSITIVE_INFINITY
+    return state.smoothedMs ?? 0
+  }
+
+  /**
+   * How long a quorum read waits for an answer before asking one more replica (a hedged
+   * read): three times the typical region's smoothed latency (the median over regions, so
+   * one slow region does not stretch it), within [hedgeMinMs, hedgeMaxMs].
+   */
+  hedgeDelayMs(): number {
+    const costs = [...this.regions.values()]
+      .filter((state) => state.state === 'trusted' && state.smoothedMs !== undefined)
+      .map((state) => state.smoothedMs!)
+      .sort((a, b) => a - b)
+    if (costs.length === 0) return hedgeMaxMs / 10
+    const median = costs[Math.floor((costs.length - 1) / 2)]!
+    return Math.min(hedgeMaxMs, Math.max(hedgeMinMs, 3 * median))
   }
 
   private scheduleProbe(region: string, state: RegionState): void {
@@ -179,6 +210,11 @@ export function isRegionFailure(error: unknown): boolean {
   // No HTTP answer at all: a timeout, a reset, a refused connection.
   return true
 }
+
+/** Weight of the newest latency in a region's smoothed latency. */
+const smoothing = 0.1
+const hedgeMinMs = 5
+const hedgeMaxMs = 1_000
 
 /** A key no tenant can have (storage keys are `tenant#key`): a probe reads it. */
 const probeKey = '!probe'

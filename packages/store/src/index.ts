@@ -18,6 +18,7 @@
  *   finds its nodes.
  */
 
+export * from './anti-entropy'
 export * from './create-kv-service'
 export * from './dynamo-migration-log'
 export * from './dynamo-regional-store'

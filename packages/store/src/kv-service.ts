@@ -12,8 +12,9 @@
 //   reads Rr replicas, checks its expected version, fence and intents against the newest
 //   answer, assigns version = newest + 1, and writes that version to all R replicas in
 //   parallel; each replica accepts only a version above its own (replicas that missed
-//   writes catch up). It succeeds at W acceptances. A read asks all R replicas, takes the
-//   first Rr answers and returns the highest version. Because every read quorum meets every
+//   writes catch up). It succeeds at W acceptances. A read asks Rr replicas (the healthiest
+//   first, see readQuorum) and returns the highest version; a lagging replica it met is
+//   repaired in the background (read repair), and anti-entropy.ts repairs the rest. Because every read quorum meets every
 //   successful write quorum, a read started after a write succeeded returns that write or a
 //   later one (read-your-writes and monotonic versions), as long as no write is concurrent.
 //   What breaks: compare-and-swap is not atomic across replicas. Two concurrent writers can
@@ -85,6 +86,9 @@ export interface Replication {
 
 export const writeAttemptsMax = 3
 
+/** How old a version must be before a repair copies it (see repairGraceMs). */
+export const defaultRepairGraceMs = 2_000
+
 /** Tries (with a ring reload between them) before a request gives up on a moving ring. */
 export const ringAttemptsMax = 5
 
@@ -94,6 +98,24 @@ export interface KvServiceOptions {
   ring: RingCache
   replication?: Replication
   resolveIntent?: IntentResolver
+  /** The region health view (a FailureDetector): which replicas to read, when to hedge. */
+  health?: ReplicaHealth
+  /** Called when a repair brought a lagging replica in `region` up to date. */
+  onRepair?: (region: string, keys: number) => void
+  /**
+   * Read repair leaves a version younger than this alone (default 2 s): it may be a write
+   * still on its way to that replica, which the repair would turn into a conflict.
+   */
+  repairGraceMs?: number
+  nowMs?: () => number
+}
+
+/** What the quorum reads consult about regions (FailureDetector implements it). */
+export interface ReplicaHealth {
+  /** Lower is better: a recent latency estimate; Infinity for a region to avoid. */
+  cost(region: string): number
+  /** How long to wait for an answer before asking one more replica. */
+  hedgeDelayMs(): number
 }
 
 export interface KvItem {
@@ -138,11 +160,20 @@ export class KvService {
   readonly stores: Readonly<Record<string, RegionalStore>>
   private readonly ring: RingCache
   private readonly resolveIntent: IntentResolver | undefined
+  private readonly health: ReplicaHealth | undefined
+  private readonly onRepair: KvServiceOptions['onRepair']
+  private readonly repairs = new Set<Promise<void>>()
+  private readonly repairGraceMs: number
+  private readonly nowMs: () => number
 
   constructor(options: KvServiceOptions) {
     this.stores = options.stores
     this.ring = options.ring
     this.resolveIntent = options.resolveIntent
+    this.health = options.health
+    this.onRepair = options.onRepair
+    this.repairGraceMs = options.repairGraceMs ?? defaultRepairGraceMs
+    this.nowMs = options.nowMs ?? Date.now
     this.replication = options.replication ?? { replicas: 1, writeQuorum: 1 }
     const { replicas, writeQuorum } = this.replication
     if (!(Number.isInteger(replicas) && replicas >= 1))
@@ -189,6 +220,12 @@ export class KvService {
     return { storageKey: routed, ringVersion: config.version, owners: replicas.map((r) => r.node) }
   }
 
+  /** The regions holding a storage key's replicas under the current ring, in preference order. */
+  async replicaRegions(routed: string): Promise<string[]> {
+    const { replicas } = await this.route(routed)
+    return replicas.map((replica) => replica.node.region)
+  }
+
   /** The key's value; throws KeyNotFoundError when it has none (never written, or deleted). */
   async get(tenant: string, key: string): Promise<KvItem> {
     assertValidKey(key)
@@ -199,8 +236,8 @@ export class KvService {
       )
       return this.visible(key, routed, item, region)
     }
-    const { replicas } = await this.route(routed)
-    return this.visible(key, routed, await this.readQuorum(routed, replicas))
+    const { config, replicas } = await this.route(routed)
+    return this.visible(key, routed, await this.readQuorum(routed, replicas, config.version))
   }
 
   async put(
@@ -221,8 +258,8 @@ export class KvService {
     const put = (store: RegionalStore, replicaOptions: WriteOptions) =>
       store.put(routed, { value, contentType }, replicaOptions)
     if (this.replication.replicas === 1) return this.writeSingle(routed, writeOptions, put)
-    const { replicas } = await this.route(routed)
-    return this.writeReplicated(routed, replicas, 'put', writeOptions, put)
+    const { config, replicas } = await this.route(routed)
+    return this.writeReplicated(routed, replicas, config.version, 'put', writeOptions, put)
   }
 
   async delete(tenant: string, key: string, options: KvDeleteOptions = {}): Promise<WriteResult> {
@@ -235,8 +272,8 @@ export class KvService {
     const remove = (store: RegionalStore, replicaOptions: WriteOptions) =>
       store.delete(routed, replicaOptions)
     if (this.replication.replicas === 1) return this.writeSingle(routed, writeOptions, remove)
-    const { replicas } = await this.route(routed)
-    return this.writeReplicated(routed, replicas, 'delete', writeOptions, remove)
+    const { config, replicas } = await this.route(routed)
+    return this.writeReplicated(routed, replicas, config.version, 'delete', writeOptions, remove)
   }
 
   /**
@@ -386,30 +423,57 @@ export class KvService {
   }
 
   /**
-   * Asks R - W + 1 replicas (in preference order) and answers with the newest answer; each
-   * replica that fails is replaced by the next one, so a region down costs one more read,
-   * not a failed request. Any R - W + 1 replicas meet every write quorum (W of R).
+   * Asks R - W + 1 replicas and answers with the newest answer. Any R - W + 1 replicas meet
+   * every write quorum (W of R), so it asks the cheapest ones first (by the region health
+   * view: a suspected region last, a slow one after the fast ones), replaces each replica
+   * that fails with the next one, and asks one more whenever an answer takes longer than
+   * the hedge delay (a region turning slow costs that delay, not its latency). Replicas that
+   * answered with an older version (or nothing) are brought up to date in the background:
+   * read repair, each a conditional copy that never replaces a newer version, of a version
+   * older than repairGraceMs (a younger one may be a write still under way to that replica:
+   * copying it first would make that write's own call fail as a conflict).
    */
-  private async readQuorum(routed: string, replicas: Replica[]): Promise<StoredItem | undefined> {
+  private async readQuorum(
+    routed: string,
+    replicas: Replica[],
+    ringVersion: number,
+  ): Promise<StoredItem | undefined> {
     const needed = this.replication.replicas - this.replication.writeQuorum + 1
-    const successes: (StoredItem | undefined)[] = []
+    const ordered = this.byCost(replicas)
+    const answers: Array<{ replica: Replica; item: StoredItem | undefined }> = []
     const failures: unknown[] = []
     let next = 0
     let inFlight = 0
+    let hedges = 0
     await new Promise<void>((resolve) => {
+      let hedge: ReturnType<typeof setTimeout> | undefined
+      let done = false
       const settle = () => {
-        const exhausted = inFlight === 0 && next >= replicas.length
-        if (successes.length >= needed || exhausted) resolve()
-        else launch()
+        if (done) return
+        const exhausted = inFlight === 0 && next >= ordered.length
+        if (answers.length >= needed || exhausted) {
+          done = true
+          clearTimeout(hedge)
+          resolve()
+        } else launch()
+      }
+      const armHedge = () => {
+        if (!this.health || next >= ordered.length) return
+        hedge = setTimeout(() => {
+          hedges++
+          launch()
+          armHedge()
+        }, this.health.hedgeDelayMs())
+        hedge.unref?.()
       }
       const launch = () => {
-        while (inFlight < needed - successes.length && next < replicas.length) {
-          const replica = replicas[next++]!
+        while (inFlight < needed - answers.length + hedges && next < ordered.length) {
+          const replica = ordered[next++]!
           inFlight++
           replica.store
             .get(routed)
             .then(
-              (item) => void successes.push(item),
+              (item) => void answers.push({ replica, item }),
               (error) => void failures.push(error),
             )
             .finally(() => {
@@ -419,11 +483,46 @@ export class KvService {
         }
       }
       launch()
+      armHedge()
     })
-    if (successes.length < needed) {
-      throw new QuorumNotReachedError(routed, needed, successes.length, failures)
+    if (answers.length < needed) {
+      throw new QuorumNotReachedError(routed, needed, answers.length, failures)
     }
-    return newest(successes.slice(0, needed))
+    const quorum = answers.slice(0, needed)
+    const best = newest(quorum.map((answer) => answer.item))
+    const settled = (best?.updatedAtMs ?? 0) <= this.nowMs() - this.repairGraceMs
+    if (best && !best.intent && settled) {
+      const lagging = quorum.filter(({ item }) => !item || item.version < best.version)
+      for (const { replica } of lagging) this.repairInBackground(replica, best, ringVersion)
+    }
+    return best
+  }
+
+  /** Replicas cheapest first (preference order among equals), when a health view is given. */
+  private byCost(replicas: Replica[]): Replica[] {
+    const health = this.health
+    if (!health) return replicas
+    return replicas
+      .map((replica, index) => ({ replica, index, cost: health.cost(replica.node.region) }))
+      .sort((a, b) => a.cost - b.cost || a.index - b.index)
+      .map(({ replica }) => replica)
+  }
+
+  private repairInBackground(replica: Replica, item: StoredItem, ringVersion: number): void {
+    const repair = replica.store
+      .copyIn(item, ringVersion)
+      .then((wrote) => {
+        if (wrote) this.onRepair?.(replica.node.region, 1)
+      })
+      // A failed repair changes nothing; anti-entropy (or the next read) tries again.
+      .catch(() => undefined)
+      .finally(() => this.repairs.delete(repair))
+    this.repairs.add(repair)
+  }
+
+  /** Resolves when the read repairs started so far have finished (tests, benches, shutdown). */
+  async repairsSettled(): Promise<void> {
+    while (this.repairs.size > 0) await Promise.all([...this.repairs])
   }
 
   private async visible(
@@ -471,6 +570,7 @@ export class KvService {
   private async writeReplicated(
     routed: string,
     replicas: Replica[],
+    ringVersion: number,
     operation: 'put' | 'delete',
     options: WriteOptions,
     /** Writes one replica; replicas get the assigned version and fence, never expectedVersion. */
@@ -478,7 +578,7 @@ export class KvService {
   ): Promise<WriteResult> {
     const needed = this.replication.writeQuorum
     for (let attempt = 1; ; attempt++) {
-      const current = await this.readQuorum(routed, replicas)
+      const current = await this.readQuorum(routed, replicas, ringVersion)
       checkBeforeWrite(routed, operation, options, current)
       const assignedVersion = (current?.version ?? 0) + 1
       const created = !isLive(current)

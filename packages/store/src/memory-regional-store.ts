@@ -166,6 +166,16 @@ export class MemoryRegionalStore implements RegionalStore {
     return true
   }
 
+  async getMany(storageKeys: readonly string[]): Promise<Map<string, StoredItem>> {
+    await this.pause()
+    const found = new Map<string, StoredItem>()
+    for (const key of storageKeys) {
+      const item = this.items.get(key)
+      if (item) found.set(key, copyItem(item))
+    }
+    return found
+  }
+
   async *scan(segment: number, totalSegments: number): AsyncIterable<StoredItem[]> {
     await this.pause()
     const keys = [...this.items.keys()].filter((key) => segmentOf(key, totalSegments) === segment)

@@ -109,6 +109,11 @@ export interface RegionalStore {
   freezeAll(items: readonly StoredItem[], region: string, ringVersion: number): Promise<boolean>
   copyInAll(items: readonly StoredItem[], ringVersion: number): Promise<boolean>
   stripAll(items: readonly StoredItem[]): Promise<boolean>
+  /**
+   * The copies this table holds of `storageKeys` (strongly consistent, batched), by key; a
+   * key with no copy is missing from the map. Anti-entropy compares replicas with it.
+   */
+  getMany(storageKeys: readonly string[]): Promise<Map<string, StoredItem>>
   /** Every item of segment `segment` of `totalSegments`, a page at a time (strongly consistent). */
   scan(segment: number, totalSegments: number): AsyncIterable<StoredItem[]>
 }

@@ -183,4 +183,34 @@ describe('tenant isolation', () => {
     }
     expect((await app.request(`/jobs/${id}`, { headers: alice })).status).toBe(200)
   })
+
+  it("never lists one tenant's jobs or locks to another", async () => {
+    const submitted = await app.request('/jobs', {
+      method: 'POST',
+      headers: { ...alice, ...json },
+      body: JSON.stringify({ job: 'word-count', input: { records: ['listed'] } }),
+    })
+    expect(submitted.status).toBe(201)
+    const { id } = (await submitted.json()) as { id: string }
+    const acquired = await app.request('/locks/listed-lock/acquire', {
+      method: 'POST',
+      headers: { ...alice, ...json },
+      body: JSON.stringify({ owner: 'alice-worker', leaseMs: 30_000 }),
+    })
+    expect(acquired.status).toBe(200)
+
+    const ids = async (path: string, headers: Record<string, string>) => {
+      const response = await app.request(path, { headers })
+      expect(response.status, path).toBe(200)
+      const page = (await response.json()) as { items: Array<{ id?: string; name?: string }> }
+      return page.items.map((item) => item.id ?? item.name)
+    }
+    expect(await ids('/jobs?limit=100', alice)).toContain(id)
+    expect(await ids('/locks?limit=100', alice)).toContain('listed-lock')
+    for (const path of ['/jobs?limit=100', '/jobs?state=RUNNING', '/locks', '/locks?held=true']) {
+      const seen = await ids(path, bob)
+      expect(seen, path).not.toContain(id)
+      expect(seen, path).not.toContain('listed-lock')
+    }
+  })
 })

@@ -161,6 +161,18 @@ describe('the typed client', () => {
     expect(inspected.status).toBe(200)
     if (inspected.status === 200) expect(await inspected.json()).toMatchObject({ held: true })
 
+    const listed = await client.locks.$get({ query: { held: 'true', limit: '100' } })
+    expect(listed.status).toBe(200)
+    if (listed.status === 200) {
+      const page = await listed.json()
+      expectTypeOf(page.nextCursor).toEqualTypeOf<string | null>()
+      expect(page.items.find((item) => item.name === name)).toMatchObject({
+        holder: 'worker-a',
+        fence: lease.fence,
+        held: true,
+      })
+    }
+
     const released = await lock.release.$post({
       param: { name },
       json: { owner: 'worker-a', fence: lease.fence },
@@ -202,10 +214,18 @@ describe('the typed client', () => {
     )
     expect(uploaded.status).toBe(201)
     const incoming = await client.jobs.incoming[':job'][':file'].$put(
-      { param: { job: 'word-count', file: 'words.txt' } },
+      // No trigger runs in this test: the answer needn't wait for one.
+      { param: { job: 'word-count', file: 'words.txt' }, query: { waitMs: '0' } },
       { init: { body: 'c d c\n' } },
     )
     expect(incoming.status).toBe(202)
+    if (incoming.status === 202) {
+      const { jobId, started } = await incoming.json()
+      expectTypeOf(jobId).toEqualTypeOf<string>()
+      expect(jobId).toMatch(/^upload-[0-9a-f]{32}$/)
+      expect(started).toBe(false)
+      expect(incoming.headers.get('location')).toBe(`/jobs/${jobId}`)
+    }
 
     const submitted = await client.jobs.$post({
       json: { job: 'word-count', input: { records: ['to be or not to be'] } },
@@ -217,6 +237,13 @@ describe('the typed client', () => {
 
     const shown = await client.jobs[':id'].$get({ param: { id: job.id } })
     expect(shown.status).toBe(200)
+    const listed = await client.jobs.$get({ query: { state: 'RUNNING', limit: '5' } })
+    expect(listed.status).toBe(200)
+    if (listed.status === 200) {
+      const page = await listed.json()
+      expect(page.items.map((item) => item.id)).toContain(job.id)
+      expect(page.items.every((item) => item.state === 'RUNNING')).toBe(true)
+    }
     const events = await client.jobs[':id'].events.$get({
       param: { id: job.id },
       query: { timeoutSeconds: '1', intervalMs: '100' },

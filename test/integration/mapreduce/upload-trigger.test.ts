@@ -2,7 +2,8 @@
 // `incoming/<tenant>/<job>/` becomes an S3 ObjectCreated event (the local runtime's
 // notification watcher stands in for S3's bucket notification), the real
 // functions/job-trigger.onUpload handler runs on a worker thread and starts that job for
-// the uploading tenant; a repeated event for the same object starts nothing new.
+// the uploading tenant, under the id the upload answered; a repeated event for the same
+// object starts nothing new.
 // Invocations are recorded when they start, not when they finish, so the negative test
 // can't pass merely because an unwanted invocation was still running when it looked.
 import { bucketNotifications, s3Client } from '@meridian/aws'
@@ -65,6 +66,10 @@ describe('jobs triggered by an upload', () => {
       body: 'the cat and the dog\n',
     })
     expect(upload.status).toBe(202)
+    // The answer names the job the trigger starts, once the trigger has started it.
+    const answered = (await upload.json()) as { jobId: string; started: boolean }
+    expect(answered.started).toBe(true)
+    expect(upload.headers.get('location')).toBe(`/jobs/${answered.jobId}`)
 
     const { handler, event, outcome } = await invocationFor(`incoming/${tenant}/word-count/`)
     expect(handler).toBe('functions/job-trigger.onUpload')
@@ -75,7 +80,7 @@ describe('jobs triggered by an upload', () => {
     })
     expect(outcome.ok).toBe(true)
     const { started } = (outcome as { value: { started: string[] } }).value
-    expect(started).toHaveLength(1)
+    expect(started).toEqual([answered.jobId])
     const job = await app.request(`/jobs/${started[0]}`, { headers })
     expect(job.status).toBe(200)
     expect(await job.json()).toMatchObject({ id: started[0], job: 'word-count' })

@@ -6,6 +6,7 @@
 // a probe lets traffic through and the region is trusted again.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import {
+  AntiEntropy,
   createKvService,
   DynamoRegionalStore,
   detectingStore,
@@ -13,6 +14,7 @@ import {
   type KvService,
   type RegionalStore,
   RegionUnavailableError,
+  type StoredItem,
 } from '@meridian/store'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FaultProxy } from '../../support/fault-proxy'
@@ -27,6 +29,7 @@ afterAll(async () => {
 
 interface World {
   kv: KvService
+  direct: Record<string, DynamoRegionalStore>
   proxy: FaultProxy
   detector: FailureDetector
   failing: string
@@ -35,7 +38,10 @@ interface World {
 }
 
 /** Three regions on fresh tables; the first one's traffic goes through a fault proxy. */
-async function world(replication: { replicas: number; writeQuorum: number }): Promise<World> {
+async function world(
+  replication: { replicas: number; writeQuorum: number },
+  timeoutMs = 300,
+): Promise<World> {
   const direct = await isolatedRegionalStores()
   const failing = regions[0]!
   const proxy = await FaultProxy.start({ target: process.env.AWS_ENDPOINT_URL_DYNAMODB! })
@@ -44,7 +50,11 @@ async function world(replication: { replicas: number; writeQuorum: number }): Pr
     endpoint: proxy.endpoint,
     region: failing,
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 300, requestTimeout: 300, throwOnRequestTimeout: true },
+    requestHandler: {
+      connectionTimeout: timeoutMs,
+      requestTimeout: timeoutMs,
+      throwOnRequestTimeout: true,
+    },
   })
   cleanups.push(() => client.destroy())
   const detector = new FailureDetector({ probeIntervalMs: 300 })
@@ -68,8 +78,13 @@ async function world(replication: { replicas: number; writeQuorum: number }): Pr
         : direct[region]!
     stores[region] = detectingStore(region, store, detector)
   }
-  const kv = createKvService({ stores, ringStore: ringConfigStore(), replication })
-  return { kv, proxy, detector, failing, started: () => started }
+  const kv = createKvService({
+    stores,
+    ringStore: ringConfigStore(),
+    replication,
+    health: detector,
+  })
+  return { kv, direct, proxy, detector, failing, started: () => started }
 }
 
 /** Keys whose first owner is `region` (and some that aren't), under the service's ring. */
@@ -158,5 +173,105 @@ describe('a region that stops answering', () => {
     for (const [key, value] of acknowledged) {
       expect(decode((await w.kv.get('default', key)).value)).toBe(String(value))
     }
+  })
+})
+
+/** Every copy in a region's table as `key@version[ deleted]=value`, sorted. */
+async function tableRows(store: RegionalStore, segment = 0, segments = 1): Promise<string[]> {
+  const items: StoredItem[] = []
+  for await (const page of store.scan(segment, segments)) items.push(...page)
+  return items
+    .map(
+      (item) =>
+        `${item.storageKey}@${item.version}${item.deleted ? ' deleted' : ''}=${item.value ? decode(item.value) : ''}`,
+    )
+    .sort()
+}
+
+async function untilTrusted(w: World, limitMs: number) {
+  const deadline = performance.now() + limitMs
+  while (w.detector.view(w.failing).state !== 'trusted') {
+    if (performance.now() > deadline)
+      throw new Error(`not trusted again in time: ${JSON.stringify(w.detector.view(w.failing))}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+describe('repair after a region comes back', () => {
+  it('anti-entropy makes the three tables equal item by item, with a workload running through the fault', async () => {
+    const w = await world({ replicas: 3, writeQuorum: 2 })
+    const acknowledged = new Map<string, string>()
+    let stop = false
+    let writes = 0
+    // Four writers, each on its own keys: puts and deletes (tombstones), as fast as they go.
+    const writers = Array.from({ length: 4 }, async (_, writer) => {
+      for (let step = 0; !stop; step++) {
+        const key = `workload-${writer}-${step % 10}`
+        if (step % 7 === 6 && acknowledged.get(key) !== undefined) {
+          await w.kv.delete('default', key)
+          acknowledged.set(key, '')
+        } else {
+          const value = `${writer}.${step}`
+          await w.kv.put('default', key, text.encode(value))
+          acknowledged.set(key, value)
+        }
+        writes++
+      }
+    })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    w.proxy.setMode('blackhole')
+    await suspectedWithin(w, () => new Promise((resolve) => setTimeout(resolve, 20)), 4_000)
+    const writesBefore = writes
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    expect(writes).toBeGreaterThan(writesBefore)
+    w.proxy.setMode('forward')
+    await untilTrusted(w, 15_000)
+    stop = true
+    await Promise.all(writers)
+    await w.kv.repairsSettled()
+
+    // The healed region missed what was written while it was out.
+    const healthy = regions.find((region) => region !== w.failing)!
+    expect(await tableRows(w.direct[w.failing]!)).not.toEqual(await tableRows(w.direct[healthy]!))
+    const repaired = await new AntiEntropy({ kv: w.kv, segments: 4, graceMs: 0 }).repairAll()
+    expect(repaired.repaired).toBeGreaterThan(0)
+    expect(repaired.failed).toBe(0)
+    const rows = await Promise.all(regions.map((region) => tableRows(w.direct[region]!)))
+    expect(rows[1]).toEqual(rows[0])
+    expect(rows[2]).toEqual(rows[0])
+    // And every acknowledged write is what reads return.
+    for (const [key, value] of acknowledged) {
+      const read = await w.kv.get('default', key).then(
+        (item) => decode(item.value),
+        () => '',
+      )
+      expect(read).toBe(value)
+    }
+  })
+})
+
+describe('a slow region', () => {
+  it('does not hold up operations a quorum of the other regions can answer', async () => {
+    // Timeouts well above the delay: the region is slow, not failing.
+    const w = await world({ replicas: 3, writeQuorum: 2 }, 5_000)
+    const keys = Array.from({ length: 8 }, (_, index) => `slow-${index}`)
+    for (const key of keys) await w.kv.put('default', key, text.encode('0'))
+    // 800 ms more per round trip to one region: any operation that waited on it would show.
+    w.proxy.setRoundTrip(800)
+    const latencies: number[] = []
+    for (let round = 1; round <= 6; round++) {
+      for (const key of keys) {
+        const started = performance.now()
+        await w.kv.put('default', key, text.encode(String(round)))
+        expect(decode((await w.kv.get('default', key)).value)).toBe(String(round))
+        latencies.push(performance.now() - started)
+      }
+    }
+    // Writes wait for two acknowledgements of three; reads ask the two fast regions once the
+    // detector has seen the slow one, and hedge to a third replica before that.
+    const slowest = Math.max(...latencies.slice(8))
+    expect(slowest).toBeLessThan(600)
+    expect(w.detector.view(w.failing).state).toBe('trusted')
+    w.proxy.setRoundTrip(0)
   })
 })

@@ -253,5 +253,17 @@ export function storeContract(name: string, factory: () => StoreUnderTest) {
       })
       expect(await store.get(key)).toMatchObject({ version: 6, deleted: true })
     })
+
+    it('reads many keys at once: the copies held (tombstones too), none for keys never written', async () => {
+      const keys = Array.from({ length: 130 }, () => uniqueKey())
+      for (const key of keys.slice(0, 120)) await store.put(key, plain(key))
+      await store.delete(keys[0]!)
+      const found = await store.getMany([...keys, keys[1]!])
+      expect(found.size).toBe(120)
+      expect(found.get(keys[0]!)).toMatchObject({ version: 2, deleted: true })
+      expect(text(found.get(keys[119]!)?.value)).toBe(keys[119])
+      expect(found.has(keys[120]!)).toBe(false)
+      expect((await store.getMany([])).size).toBe(0)
+    })
   })
 }

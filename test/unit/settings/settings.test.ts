@@ -14,6 +14,14 @@ const cases: Record<SettingName, { valid: [string, unknown]; invalid: string; ex
     MERIDIAN_KV_WRITE_QUORUM: { valid: ['2', 2], invalid: '1.5', expected: 'integer >= 1' },
     MERIDIAN_RING_STALENESS_MS: { valid: ['0', 0], invalid: '-1', expected: 'integer >= 0' },
     MERIDIAN_STORE_TIMEOUT_MS: { valid: ['2000', 2000], invalid: '10', expected: 'integer >= 50' },
+    MERIDIAN_STORE_ENDPOINTS: {
+      valid: [
+        'eu-west-1=http://127.0.0.1:8001, ap-southeast-2=http://127.0.0.1:8002',
+        { 'eu-west-1': 'http://127.0.0.1:8001', 'ap-southeast-2': 'http://127.0.0.1:8002' },
+      ],
+      invalid: 'eu-west-1:8001',
+      expected: 'region=url pairs',
+    },
     MERIDIAN_RUNNING_JOBS_PER_TENANT_MAX: { valid: ['4', 4], invalid: 'ten', expected: 'integer' },
     PORT: { valid: ['8080', 8080], invalid: '70000', expected: 'from 0 to 65535' },
     MERIDIAN_PERSIST: { valid: ['0', false], invalid: 'yes', expected: '1, 0, true or false' },
@@ -34,6 +42,7 @@ describe('settings', () => {
       MERIDIAN_KV_WRITE_QUORUM: 1,
       MERIDIAN_RING_STALENESS_MS: 5_000,
       MERIDIAN_STORE_TIMEOUT_MS: 1_000,
+      MERIDIAN_STORE_ENDPOINTS: {},
       MERIDIAN_RUNNING_JOBS_PER_TENANT_MAX: 10,
       PORT: 3000,
       MERIDIAN_PERSIST: true,

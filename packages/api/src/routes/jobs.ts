@@ -1,17 +1,20 @@
 // /jobs: MapReduce jobs of the request's tenant. POST / submits a job spec (inline records
-// or an S3 prefix of the tenant's space); GET /:id reports stage, tasks done/total,
+// or an S3 prefix of the tenant's space); GET / lists the tenant's jobs newest first, a page
+// at a time (optionally of one state); GET /:id reports stage, tasks done/total,
 // counters and the cost estimate; GET /:id/events streams progress as server-sent events
 // (polling the job, for a bounded time); GET /:id/output streams the output as NDJSON
 // `[key, value]` lines; DELETE /:id cancels. PUT /inputs/<path> stores an input object
 // under the tenant's space; PUT /incoming/:job/<file> stores one under the upload prefix,
-// whose S3 notification starts the job.
+// whose S3 notification starts the job, and answers that job's id.
 
 import { createRoute, z } from '@hono/zod-openapi'
 import {
+  InvalidCursorError,
   JobConditionError,
   JobNotFoundError,
   type JobService,
   JobSpecError,
+  JobState,
   jobSpecSchema,
   TooManyRunningJobsError,
 } from '@meridian/mapreduce'
@@ -24,7 +27,10 @@ import {
   accessProblems,
   apiKeySecurity,
   bodyProblems,
+  invalidCursor,
   jsonBodyDocumentation,
+  pageQuery,
+  pageSchema,
   problemResponses,
   readJsonBody,
   rejectWith,
@@ -35,6 +41,14 @@ const jobIdParam = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,99}$/, 'a job i
 const eventsQuery = z.object({
   timeoutSeconds: z.coerce.number().int().min(1).max(900).default(60),
   intervalMs: z.coerce.number().int().min(100).max(10_000).default(500),
+})
+const jobStates = Object.values(JobState) as [JobState, ...JobState[]]
+const listQuery = z.object({
+  state: z
+    .enum(jobStates)
+    .optional()
+    .openapi({ description: `Only jobs in this state: ${jobStates.join(', ')}` }),
+  ...pageQuery,
 })
 const outputQuery = z.object({ part: z.coerce.number().int().min(0).max(10_000).optional() })
 const objectPath = z
@@ -73,6 +87,7 @@ function toProblem(error: unknown): never {
       { cause: error },
     )
   }
+  if (error instanceof InvalidCursorError) throw invalidCursor(error)
   if (error instanceof JobNotFoundError) {
     throw new ProblemError(
       { slug: 'job-not-found', title: 'Job Not Found', status: 404, detail: error.message },
@@ -153,6 +168,30 @@ const jobResponse = (description: string) => ({
   content: { 'application/json': { schema: jobSchema } },
 })
 const storedSchema = z.object({ key: z.string(), bytes: z.number().int() }).openapi('StoredObject')
+const incomingSchema = z
+  .object({
+    key: z.string(),
+    bytes: z.number().int(),
+    jobId: z.string().openapi({ description: 'The job the upload starts (GET /jobs/{jobId})' }),
+    started: z.boolean().openapi({
+      description:
+        'Whether the trigger had started the job when this answer left (within waitMs); ' +
+        'if not, it starts it shortly, under the same id',
+    }),
+  })
+  .openapi('IncomingUpload')
+/** The longest an incoming upload waits for its trigger; well inside request timeouts. */
+const incomingWaitMsMax = 20_000
+const incomingQuery = z.object({
+  waitMs: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(incomingWaitMsMax)
+    .default(5_000)
+    .openapi({ description: 'How long to wait for the trigger to start the job (ms)' }),
+})
+const incomingPollMs = 200
 const binary = z.string().openapi({ format: 'binary', description: 'The raw bytes' })
 const idParams = z.object({ id: jobIdParam.openapi({ description: 'The job id' }) })
 const pathDescription = (what: string) =>
@@ -221,14 +260,38 @@ const uploadIncomingRoute = createRoute({
       job: jobNameParam.openapi({ description: 'The registered job to run on the upload' }),
       file: objectPath.openapi({ description: pathDescription('The file name') }),
     }),
+    query: incomingQuery,
     body: { description: 'The object', content: { '*/*': { schema: binary } } },
   },
   responses: {
     202: {
-      description: 'Stored; the job starts from the notification',
-      content: { 'application/json': { schema: storedSchema } },
+      description:
+        'Stored; the bucket notification starts the job with this id (the answer waits up to ' +
+        'waitMs for it to start)',
+      headers: { location: { description: 'The job', schema: { type: 'string' as const } } },
+      content: { 'application/json': { schema: incomingSchema } },
     },
     ...uploadProblems,
+  },
+})
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/',
+  summary: "List the tenant's jobs, newest first, a page at a time",
+  security: apiKeySecurity,
+  request: { query: listQuery },
+  responses: {
+    200: {
+      description:
+        'One page of jobs (each as GET /jobs/{id} reports it) and the cursor of the next page. ' +
+        'A page may hold fewer than limit jobs (even none) while nextCursor is not null.',
+      content: { 'application/json': { schema: pageSchema(jobSchema, 'JobPage') } },
+    },
+    ...problemResponses({
+      400: 'Invalid state or limit (`invalid-request`) or cursor (`invalid-cursor`)',
+      ...accessProblems,
+    }),
   },
 })
 
@@ -295,6 +358,22 @@ const eventsRoute = createRoute({
   },
 })
 
+/** Polls for the job until it exists or waitMs passes. */
+async function jobStarted(jobs: JobService, tenant: string, jobId: string, waitMs: number) {
+  const deadlineMs = Date.now() + waitMs
+  for (;;) {
+    try {
+      await jobs.record(tenant, jobId)
+      return true
+    } catch (error) {
+      if (!(error instanceof JobNotFoundError)) throw error
+    }
+    const remainingMs = deadlineMs - Date.now()
+    if (remainingMs <= 0) return false
+    await new Promise((resolve) => setTimeout(resolve, Math.min(incomingPollMs, remainingMs)))
+  }
+}
+
 const checkId = (c: Context<AppEnv>) => parse(jobIdParam, c.req.param('id'), 'job id')
 const rejectId = rejectWith(checkId)
 
@@ -305,6 +384,10 @@ export function jobRoutes(jobs: JobService) {
       const body = await readJsonBody(c)
       const job = await guarded(() => jobs.submit(c.get('tenant'), body))
       return c.json(job, 201, { location: `/jobs/${job.id}` })
+    })
+    .openapi(listRoute, async (c) => {
+      const query = c.req.valid('query')
+      return c.json(await guarded(() => jobs.list(c.get('tenant'), query)), 200)
     })
     .openapi(
       spanningLastParameter(app, uploadInputRoute, '.+'),
@@ -319,16 +402,26 @@ export function jobRoutes(jobs: JobService) {
       spanningLastParameter(app, uploadIncomingRoute, '.+'),
       async (c) => {
         const { job: jobName, file } = c.req.valid('param')
+        const { waitMs } = c.req.valid('query')
         const body = new Uint8Array(await c.req.arrayBuffer())
+        const tenant = c.get('tenant')
         const stored = await guarded(() =>
-          jobs.upload(c.get('tenant'), file, body, { incomingJob: jobName }),
+          jobs.upload(tenant, file, body, { incomingJob: jobName }),
         )
-        // The job starts from the bucket's notification, not from this request.
-        return c.json(stored, 202)
+        const jobId = stored.jobId
+        if (jobId === undefined) throw new Error('an incoming upload names its job')
+        // The job starts from the bucket's notification, not from this request: the id is
+        // fixed now (stored on the object), and the answer waits a bounded time to say
+        // whether the trigger has started it.
+        const started = await jobStarted(jobs, tenant, jobId, waitMs)
+        return c.json({ key: stored.key, bytes: stored.bytes, jobId, started }, 202, {
+          location: `/jobs/${jobId}`,
+        })
       },
       rejectWith((c) => {
         parse(jobNameParam, c.req.param('job'), 'job name')
         parse(objectPath, c.req.param('file'), 'file')
+        parse(incomingQuery, c.req.query(), 'query')
       }),
     )
     .openapi(

@@ -4,9 +4,12 @@
 // carries the holder (owner, fence, leaseUntilMs); renew/release of a lock you don't hold
 // is a 409 (someone else or nobody holds it now) or a 404 (no such lock); bad input is a
 // 400 with a specific slug. Clients pass the fence to the KV store as `Meridian-Fence`.
+// GET /locks lists the tenant's locks by name, a page at a time, optionally only held or
+// only free ones.
 
 import { createRoute, z } from '@hono/zod-openapi'
 import {
+  InvalidLockCursorError,
   LockHeldError,
   LockNotHeldError,
   type LockService,
@@ -22,7 +25,10 @@ import {
   accessProblems,
   apiKeySecurity,
   bodyProblems,
+  invalidCursor,
   jsonBodyDocumentation,
+  pageQuery,
+  pageSchema,
   problemResponses,
   readJsonBody,
   rejectWith,
@@ -245,6 +251,45 @@ const releaseRoute = createRoute({
   },
 })
 
+const listQuery = z.object({
+  held: z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({ description: 'Only held locks (true) or only free ones (false)' }),
+  ...pageQuery,
+})
+const listedLockSchema = z
+  .object({
+    name: z.string(),
+    holder: z.string().optional().openapi({ description: 'The owner, while held' }),
+    fence: z.number().int().openapi({ description: 'The last fence granted' }),
+    expiresAt: z.string().optional().openapi({ description: 'Lease end (ISO 8601), while held' }),
+    held: z.boolean(),
+  })
+  .openapi('ListedLock')
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/',
+  summary: "List the tenant's locks by name, a page at a time",
+  security: apiKeySecurity,
+  request: { query: listQuery },
+  responses: {
+    200: {
+      description:
+        'One page of locks and the cursor of the next page. A page may hold fewer than limit ' +
+        'locks (even none) while nextCursor is not null.',
+      headers: { 'cache-control': { schema: { type: 'string', example: 'no-store' } } },
+      content: { 'application/json': { schema: pageSchema(listedLockSchema, 'LockPage') } },
+    },
+    ...problemResponses({
+      400: 'Invalid held or limit (`invalid-request`) or cursor (`invalid-cursor`)',
+      ...accessProblems,
+      ...tableBusy,
+    }),
+  },
+})
+
 const inspectRoute = createRoute({
   method: 'get',
   path: '/{name}',
@@ -277,6 +322,31 @@ export function lockRoutes(locks: LockService) {
     }
   }
   return openApiRouter()
+    .openapi(listRoute, async (c) => {
+      const { held, limit, cursor } = c.req.valid('query')
+      let page: Awaited<ReturnType<LockService['list']>>
+      try {
+        page = await locks.list(c.get('tenant'), {
+          limit,
+          ...(cursor !== undefined && { cursor }),
+          ...(held !== undefined && { held: held === 'true' }),
+        })
+      } catch (error) {
+        if (error instanceof InvalidLockCursorError) throw invalidCursor(error)
+        throw error
+      }
+      c.header('cache-control', 'no-store')
+      const items = page.items.map((lock) => ({
+        name: lock.name,
+        ...(lock.owner !== undefined && { holder: lock.owner }),
+        fence: lock.fence,
+        ...(lock.leaseUntilMs !== undefined && {
+          expiresAt: new Date(lock.leaseUntilMs).toISOString(),
+        }),
+        held: lock.held,
+      }))
+      return c.json({ items, nextCursor: page.nextCursor }, 200)
+    })
     .openapi(
       acquireRoute,
       async (c) => {

@@ -120,3 +120,54 @@ export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
     )
   }
 }
+
+/** Listing pages: at most this many items; a client that names no limit gets the default. */
+export const pageLimitMax = 100
+export const pageLimitDefault = 20
+
+/**
+ * The query of every listing route: `limit` (1–100, default 20) and the opaque `cursor` a
+ * previous page answered as nextCursor. A bad limit is a 400 `invalid-request`; a cursor the
+ * listing didn't issue is a 400 `invalid-cursor` from the route.
+ */
+export const pageQuery = {
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(pageLimitMax)
+    .default(pageLimitDefault)
+    .openapi({ description: `Items per page, 1–${pageLimitMax}` }),
+  cursor: z
+    .string()
+    .min(1)
+    .max(2048)
+    .optional()
+    .openapi({ description: "The previous page's nextCursor; absent for the first page" }),
+}
+
+/** The answer of a listing route: one page of items and where the next one starts. */
+export function pageSchema<T extends z.ZodType>(item: T, name: string) {
+  return z
+    .object({
+      items: z.array(item),
+      nextCursor: z
+        .string()
+        .nullable()
+        .openapi({ description: 'Pass as cursor for the next page; null after the last page' }),
+    })
+    .openapi(name)
+}
+
+/** A cursor the listing did not issue (malformed, or from another tenant's listing). */
+export function invalidCursor(cause: unknown): ProblemError {
+  return new ProblemError(
+    {
+      slug: 'invalid-cursor',
+      title: 'Invalid cursor',
+      status: 400,
+      detail: 'The cursor is not one this listing issued; start again without one.',
+    },
+    { cause },
+  )
+}
