@@ -7,6 +7,9 @@
 const keyStorageName = 'meridian.apiKey'
 const refreshIntervalMs = 5_000
 const streamAttemptsMax = 50
+// A browser keeps at most 6 HTTP/1.1 connections per origin: streams leave room for calls.
+// Jobs past this many are updated by the listing (and get a stream when one ends).
+const jobStreamsMax = 3
 const arcSegments = 360
 const svgNamespace = 'http://www.w3.org/2000/svg'
 const palette = ['#1a5fb4', '#e66100', '#26a269', '#9141ac', '#c01c28', '#986a44', '#0e7c86']
@@ -444,7 +447,7 @@ async function refreshJobs() {
 }
 
 function followJob(id) {
-  if (state.jobStreams.has(id)) return
+  if (state.jobStreams.has(id) || state.jobStreams.size >= jobStreamsMax) return
   state.jobStreams.add(id)
   streamEvents(`/jobs/${encodeURIComponent(id)}/events?timeoutSeconds=600`, (job) => {
     state.jobs.set(job.id, job)
