@@ -10,6 +10,9 @@ const streamAttemptsMax = 50
 // A browser keeps at most 6 HTTP/1.1 connections per origin: streams leave room for calls.
 // Jobs past this many are updated by the listing (and get a stream when one ends).
 const jobStreamsMax = 3
+// A listing page may hold fewer items than asked (even none) while more follow: read up to
+// this many pages per refresh.
+const listingPagesMax = 5
 const arcSegments = 360
 const svgNamespace = 'http://www.w3.org/2000/svg'
 const palette = ['#1a5fb4', '#e66100', '#26a269', '#9141ac', '#c01c28', '#986a44', '#0e7c86']
@@ -381,10 +384,28 @@ async function refreshTransactions() {
   }
 }
 
+/**
+ * Up to `itemsMax` items of a cursor listing (`{ items, nextCursor }`), reading at most
+ * listingPagesMax pages; `more` says whether the listing goes on.
+ */
+async function listing(path, itemsMax) {
+  const items = []
+  let cursor
+  for (let page = 0; page < listingPagesMax && items.length < itemsMax; page++) {
+    const separator = path.includes('?') ? '&' : '?'
+    const limit = `limit=${itemsMax - items.length}`
+    const after = cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''
+    const answer = await api(`${path}${separator}${limit}${after}`)
+    items.push(...answer.items)
+    cursor = answer.nextCursor ?? undefined
+    if (!cursor) break
+  }
+  return { items, more: cursor !== undefined }
+}
+
 async function refreshLocks() {
   try {
-    const { items, nextCursor } = await api('/locks?held=true&limit=50')
-    state.locks = { items, more: nextCursor !== null && nextCursor !== undefined }
+    state.locks = await listing('/locks?held=true', 50)
     drawLocks()
   } catch (error) {
     state.locks = undefined
@@ -401,22 +422,26 @@ function drawLocks() {
     return ms > 0 ? `${(ms / 1000).toFixed(1)} s` : 'expired'
   }
   panelBody('locks-panel').replaceChildren(
-    items.length === 0
+    items.length === 0 && !more
       ? h('p', { class: 'muted' }, 'no lock is held')
-      : table(
-          ['name', 'holder', 'fence', 'lease left'],
-          items.map((lock) =>
-            h(
-              'tr',
-              { 'data-lock': lock.name },
-              h('td', {}, lock.name),
-              h('td', {}, lock.holder ?? '–'),
-              h('td', {}, lock.fence),
-              h('td', {}, remaining(lock.expiresAt)),
+      : items.length === 0
+        ? h('p', { class: 'muted' }, `no held lock in the first ${listingPagesMax} pages`)
+        : table(
+            ['name', 'holder', 'fence', 'lease left'],
+            items.map((lock) =>
+              h(
+                'tr',
+                { 'data-lock': lock.name },
+                h('td', {}, lock.name),
+                h('td', {}, lock.holder ?? '–'),
+                h('td', {}, lock.fence),
+                h('td', {}, remaining(lock.expiresAt)),
+              ),
             ),
           ),
-        ),
-    more ? h('p', { class: 'muted' }, 'more locks are held than shown (first 50)') : null,
+    more && items.length > 0
+      ? h('p', { class: 'muted' }, 'the listing goes on: more locks may be held than shown')
+      : null,
   )
 }
 
@@ -426,7 +451,7 @@ let jobsListing = 'unknown'
 
 async function refreshJobs() {
   try {
-    const { items } = await api('/jobs?limit=20')
+    const { items } = await listing('/jobs', 20)
     jobsListing = 'available'
     for (const job of items) {
       // A streamed job is fresher than the listing; keep what the stream said.
