@@ -184,6 +184,8 @@ describe('the dashboard in a browser', () => {
     expect(await page.locator('#jobs-listing-note').count()).toBe(0)
 
     await page.screenshot({ path: join(artifacts, 'dashboard.png'), fullPage: true })
+    // Nothing rendered a missing value as text.
+    expect(await page.locator('#panels').textContent()).not.toMatch(/\b(null|undefined|NaN)\b/)
 
     // A real ring change: ap-southeast-2 at weight 2. The page follows it to the new version
     // and redraws the ring from that version's arcs.

@@ -330,7 +330,7 @@ async function refreshRegions() {
     const ms = (value) => (value === null ? '–' : `${value.toFixed(1)} ms`)
     panelBody('regions-panel').replaceChildren(
       table(
-        ['region', 'state', 'since', 'p50', 'p99', 'calls/failed'],
+        ['region', 'state', 'since', 'p50 / p99', 'calls / failed'],
         regions.map((region) =>
           h(
             'tr',
@@ -342,9 +342,8 @@ async function refreshRegions() {
               region.state,
             ),
             h('td', {}, ago(region.since)),
-            h('td', {}, ms(region.p50Ms)),
-            h('td', {}, ms(region.p99Ms)),
-            h('td', {}, `${region.calls}/${region.failures}`),
+            h('td', {}, `${ms(region.p50Ms)} / ${ms(region.p99Ms)}`),
+            h('td', {}, `${region.calls} / ${region.failures}`),
           ),
         ),
       ),
@@ -421,7 +420,7 @@ function drawLocks() {
     const ms = Date.parse(expiresAt) - Date.now()
     return ms > 0 ? `${(ms / 1000).toFixed(1)} s` : 'expired'
   }
-  panelBody('locks-panel').replaceChildren(
+  const children = [
     items.length === 0 && !more
       ? h('p', { class: 'muted' }, 'no lock is held')
       : items.length === 0
@@ -442,7 +441,8 @@ function drawLocks() {
     more && items.length > 0
       ? h('p', { class: 'muted' }, 'the listing goes on: more locks may be held than shown')
       : null,
-  )
+  ]
+  panelBody('locks-panel').replaceChildren(...children.filter(Boolean))
 }
 
 // --- jobs ----------------------------------------------------------------------------------
