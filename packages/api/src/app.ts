@@ -2,7 +2,6 @@
 // failure into problem+json, and a problem+json 404. It speaks Web Request/Response only;
 // functions/api.ts adapts it to Lambda and packages/local serves it with Node.
 
-import { swaggerUI } from '@hono/swagger-ui'
 import type { LockService } from '@meridian/lock'
 import type { JobService } from '@meridian/mapreduce'
 import type { KvService, RingMigrationService } from '@meridian/store'
@@ -26,6 +25,7 @@ import { lockRoutes } from './routes/locks'
 import { type RegionViews, regionRoutes } from './routes/regions'
 import { ringRoutes } from './routes/ring'
 import { txnRoutes } from './routes/txn'
+import { webRoutes } from './web'
 
 /**
  * Every route runs for one tenant; storage is namespaced by it (each package takes the
@@ -82,7 +82,8 @@ export function createApp(dependencies: AppDependencies) {
   app.use('*', observability(dependencies.logRequest))
   app.use('*', outcomeMetrics())
   app.use('*', edgeHeaders(dependencies))
-  // Public: health and the API's own documentation. Everything after needs a key.
+  // Public: health, the API's own documentation and the dashboard page (its API calls carry
+  // a key). Everything after needs a key.
   const regionViews = dependencies.regions
   app.route(
     '/health',
@@ -99,7 +100,7 @@ export function createApp(dependencies: AppDependencies) {
       description: 'Distributed-systems primitives on AWS serverless.',
     },
   })
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }))
+  app.route('/', webRoutes('/openapi.json'))
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',
     scheme: 'bearer',

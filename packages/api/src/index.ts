@@ -32,3 +32,4 @@ export {
   problemType,
 } from './problem'
 export { eventStreamBudgetMs, jobEventStream, reconnectRetryMs } from './routes/job-events'
+export { webPaths } from './web'

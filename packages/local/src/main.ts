@@ -39,7 +39,7 @@ try {
   log('for the CLI (npx meridian), paste into a shell:')
   console.log(`export MERIDIAN_URL=${runtime.url} MERIDIAN_KEY=${key}`)
   log(
-    `ready in ${seconds} s: ${runtime.url}  (health: ${runtime.url}/health; Ctrl-C stops everything)`,
+    `ready in ${seconds} s: ${runtime.url}  (health: ${runtime.url}/health; dashboard: ${runtime.url}/dashboard; Ctrl-C stops everything)`,
   )
 
   let stopping = false

@@ -14,6 +14,8 @@
  * pins all of it down for other implementations.
  */
 
+export type { OwnershipArc } from './arcs.ts'
+export { arcSegmentCountMax, ownershipArcs } from './arcs.ts'
 export type { ResolvedRingConfig, RingConfig, RingNode, RingNodeConfig } from './config.ts'
 export {
   idLengthMax,

@@ -1,12 +1,14 @@
 // /openapi.json of the real app (every feature wired to its AWS implementation): a valid
 // OpenAPI 3.1 document that declares every route Hono serves, each with its bad-input and
 // no-key answers and the API-key security requirement.
+
+import { webPaths } from '@meridian/api'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { describe, expect, it } from 'vitest'
 import { app } from '../../../functions/api-app'
 
-/** Routes that are public or documentation, not API operations. */
-const undocumented = new Set(['/health', '/openapi.json', '/docs'])
+/** Routes that are public or documentation, not API operations (web pages and their assets). */
+const undocumented = new Set<string>(['/health', '/openapi.json', ...webPaths])
 const methods = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const
 
 interface Operation {

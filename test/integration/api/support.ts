@@ -1,13 +1,14 @@
 // Shared by the API-wide tests: the real composition root (functions/api-app.ts, every
 // service on the AWS adapters against the test engines), its routes as Hono registered
 // them, and API keys made through the admin route with the bootstrap admin key.
-import { problemContentType, type Scope } from '@meridian/api'
+import { problemContentType, type Scope, webPaths } from '@meridian/api'
 import { inject } from 'vitest'
 import { app } from '../../../functions/api-app'
 
 export { app }
 
-export const publicPaths = new Set(['/health', '/openapi.json', '/docs'])
+/** Public: health, the OpenAPI document and the web pages (/docs, /dashboard) with their assets. */
+export const publicPaths = new Set<string>(['/health', '/openapi.json', ...webPaths])
 
 export interface RouteUnderTest {
   method: string

@@ -104,6 +104,17 @@ describe('the typed client', () => {
       expect(views.length).toBeGreaterThan(0)
     }
 
+    // The ring as arcs to draw: every node's share, the arcs covering the hash space.
+    const arcs = await client.ring.arcs.$get({ query: { segments: '36' } })
+    expect(arcs.status).toBe(200)
+    if (arcs.status === 200) {
+      const drawn = await arcs.json()
+      expect(drawn.nodes.map((node) => node.id).sort()).toEqual(
+        config.nodes.map((node) => node.id).sort(),
+      )
+      expect(drawn.arcs.at(-1)?.end).toBe(1)
+    }
+
     // A stable ring's event stream sends it once and ends.
     const events = await client.ring.migration.events.$get({ query: { timeoutSeconds: '5' } })
     expect(events.status).toBe(200)

@@ -575,6 +575,19 @@ describe('function bundles (built through Runtime.Build as SST builds them)', ()
     }
   })
 
+  it('bundles the web pages into the API function: no file is read for them at run time', () => {
+    const api = production.builds.find((build) => build.handler === 'functions/api.handler')!
+    expect(api.bundle.inputs).toEqual(
+      expect.arrayContaining([
+        'packages/api/src/web/dashboard-assets.generated.ts',
+        'packages/api/src/web/swagger-ui-assets.generated.ts',
+      ]),
+    )
+    // The strings themselves: Swagger UI's bundle and the dashboard's module.
+    expect(api.bundle.code).toContain('SwaggerUIBundle')
+    expect(api.bundle.code).toContain('meridian.apiKey')
+  })
+
   it('bundles no X-Ray SDK (no function enables active tracing) and one copy of Powertools commons', () => {
     for (const build of production.builds) {
       expect(

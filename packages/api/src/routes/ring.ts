@@ -1,9 +1,11 @@
 // /ring: the ring handlers route by (GET: version as ETag, state, config, and a running
 // migration's progress), a change (PUT with If-Match: "<version>": starts a migration that
 // moves the keys whose owner changes, packages/store/src/ring-migration.ts), and where a
-// key lives (GET /ring/owners/:key).
+// key lives (GET /ring/owners/:key), and the ring as arcs of the hash space per node, for
+// drawing (GET /ring/arcs).
 
 import { createRoute, z } from '@hono/zod-openapi'
+import { arcSegmentCountMax, ownershipArcs, ownershipShares, ringFromConfig } from '@meridian/ring'
 import {
   type KvService,
   RingChangeUnsupportedError,
@@ -67,6 +69,56 @@ const etagResponseHeader = {
   },
 }
 const ringUnavailable = { 503: 'The ring config could not be read (`ring-unavailable`)' }
+
+const arcsQuery = z.object({
+  segments: z.coerce
+    .number()
+    .int()
+    .min(12)
+    .max(arcSegmentCountMax)
+    .default(360)
+    .openapi({ type: 'integer', description: 'How finely the circle is cut (12..3600)' }),
+})
+
+const arcsRoute = createRoute({
+  method: 'get',
+  path: '/arcs',
+  summary:
+    "The ring as arcs of the hash space, one per run of a node's keys, and each node's share",
+  security: apiKeySecurity,
+  request: { query: arcsQuery },
+  responses: {
+    200: {
+      description:
+        'Arcs as fractions of the hash space ([start, end), in order, covering it once) of the ' +
+        'config GET /ring shows; each node with its exact share of the hash space',
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              version: z.number().int(),
+              state: z.enum(['stable', 'migrating']),
+              nodes: z.array(
+                z.object({
+                  id: z.string(),
+                  region: z.string(),
+                  weight: z.number(),
+                  share: z.number(),
+                }),
+              ),
+              arcs: z.array(z.object({ start: z.number(), end: z.number(), node: z.string() })),
+            })
+            .openapi('RingArcs'),
+        },
+      },
+    },
+    ...problemResponses({
+      400: 'Invalid query (`invalid-request`)',
+      ...accessProblems,
+      ...ringUnavailable,
+    }),
+  },
+})
 
 const eventsQuery = z.object({
   timeoutSeconds: z.coerce.number().int().min(1).max(900).default(60),
@@ -240,6 +292,26 @@ export function ringRoutes(service: KvService, migrations?: RingMigrationService
       },
       rejectReplace,
     )
+    .openapi(arcsRoute, async (c) => {
+      const { segments } = c.req.valid('query')
+      const current = await status().catch((error) => {
+        throw storeProblem(error)
+      })
+      const { migration: _migration, ...layout } = current.config
+      const ring = ringFromConfig(layout)
+      const shares = ownershipShares(ring)
+      const nodes = ring.nodes.map(({ id, region, weight }) => ({
+        id,
+        region,
+        weight,
+        share: shares.get(id) ?? 0,
+      }))
+      const arcs = ownershipArcs(ring, segments)
+      return c.json({ version: current.version, state: current.state, nodes, arcs }, 200, {
+        etag: etagOf(current.version),
+        'cache-control': 'no-cache',
+      })
+    })
     .openapi(
       migrationEventsRoute,
       async (c) => {
