@@ -64,8 +64,8 @@ describe('the edge tier', () => {
     const check = async (name: string) => {
       const owner = await edge.request(`/ring/owners/${name}`, { headers: auth })
       expect(owner.status).toBe(200)
-      const ownerRegion = ((await owner.json()) as { owners: Array<{ region: string }> })
-        .owners[0]!.region
+      const ownerRegion = ((await owner.json()) as { owners: Array<{ region: string }> }).owners[0]!
+        .region
       const put = await edge.request(`/kv/${name}`, { method: 'PUT', headers: auth, body: name })
       expect(put.status).toBe(201)
       const read = await edge.request(`/kv/${name}`, { headers: auth })
