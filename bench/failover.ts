@@ -25,7 +25,7 @@ const healthySeconds = Number(process.env.HEALTHY_SECONDS ?? 5)
 const faultSeconds = Number(process.env.FAULT_SECONDS ?? 10)
 const afterSeconds = Number(process.env.AFTER_SECONDS ?? 5)
 const clients = 8
-const keysPerClient = 16
+const keysPerClient = 200
 
 const round = (number: number, digits = 1) => Math.round(number * 10 ** digits) / 10 ** digits
 const percentile = (values: number[], p: number) => {
