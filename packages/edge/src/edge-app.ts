@@ -45,9 +45,8 @@ export function createEdgeApp(options: EdgeOptions) {
   const tenants = new BoundedMap<string, string>(options.tenantsMax ?? 10_000)
 
   /** The region to send a request to; undefined for the home region. */
-  async function regionFor(path: string, authorization: string | undefined) {
+  async function regionFor(path: string, authorization: string | undefined, keyId?: string) {
     const key = /^\/kv\/([^/]+)$/.exec(path)?.[1]
-    const keyId = authorization && keyIdPattern.exec(authorization)?.[1]
     const tenant = keyId && tenants.get(keyId)
     if (!key || !authorization || !tenant) return undefined
     const loaded = await ring.current(authorization)
@@ -69,7 +68,8 @@ export function createEdgeApp(options: EdgeOptions) {
     const request = c.req.raw
     const url = new URL(request.url)
     const authorization = request.headers.get('authorization') ?? undefined
-    const route = await regionFor(url.pathname, authorization)
+    const keyId = authorization ? keyIdPattern.exec(authorization)?.[1] : undefined
+    const route = await regionFor(url.pathname, authorization, keyId)
     const target = route ? options.regionUrls[route.region]! : homeUrl
     const headers = new Headers(request.headers)
     headers.delete('host')
@@ -88,7 +88,6 @@ export function createEdgeApp(options: EdgeOptions) {
       return unavailable(route?.region ?? options.homeRegion)
     }
     const tenant = answer.headers.get('meridian-tenant')
-    const keyId = authorization && keyIdPattern.exec(authorization)?.[1]
     if (tenant && keyId && answer.status < 400) tenants.set(keyId, tenant)
     const apiVersion = Number(answer.headers.get('meridian-ring-version'))
     if (Number.isInteger(apiVersion)) ring.observe(apiVersion)

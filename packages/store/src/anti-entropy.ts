@@ -24,6 +24,7 @@
 import { StoreError } from './errors'
 import { defaultRepairGraceMs, type KvService } from './kv-service'
 import type { RegionalStore, StoredItem } from './regional-store'
+import { inBatches } from './ring-migration'
 
 /** One range task of a repair round: a Scan segment of one region's table. */
 export interface RepairTask {
@@ -144,10 +145,7 @@ export class AntiEntropy {
           })
         }
       }
-      const concurrency = this.options.concurrency ?? 16
-      for (let start = 0; start < work.length; start += concurrency) {
-        await Promise.all(work.slice(start, start + concurrency).map((each) => each()))
-      }
+      await inBatches(work, this.options.concurrency ?? 16, (each) => each())
     }
     return counts
   }

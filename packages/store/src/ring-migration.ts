@@ -384,7 +384,8 @@ function taskId(task: MigrationTask): string {
   return `${task.region}#${task.segment}`
 }
 
-async function inBatches<T>(
+/** Runs `each` over `items`, `size` at a time (range tasks bound their concurrent writes). */
+export async function inBatches<T>(
   items: readonly T[],
   size: number,
   each: (item: T) => Promise<void>,
