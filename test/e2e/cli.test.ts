@@ -5,7 +5,7 @@
 // release after, a second run refused while the first holds the lock, a lost lock stopping
 // the command), a word count followed with --watch to SUCCEEDED, and `ring show`.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateApiKey } from '@meridian/api/api-keys'
@@ -19,6 +19,7 @@ const started: ChildProcess[] = []
 const scratch = mkdtempSync(join(tmpdir(), 'meridian-cli-'))
 let runtime: StartedRuntime
 let environment: Record<string, string>
+let adminKeyInUse: string
 
 interface Run {
   code: number | null
@@ -66,6 +67,7 @@ beforeAll(async () => {
   const line = /^export MERIDIAN_URL=(\S+) MERIDIAN_KEY=(\S+)$/m.exec(runtime.output())
   expect(line?.[2]).toBe('"$MERIDIAN_ADMIN_KEY"')
   environment = { MERIDIAN_URL: line![1]!, MERIDIAN_KEY: adminKey }
+  adminKeyInUse = adminKey
   const created = await run(
     'keys',
     'create',
@@ -184,7 +186,58 @@ describe.concurrent('meridian', () => {
     )
     expect(counts).toEqual({ the: 2, cat: 1, dog: 1 })
     const listed = await run('jobs', 'list', '--state', 'SUCCEEDED', '--json')
-    expect((JSON.parse(listed.stdout) as { items: { id: string }[] }).items[0]?.id).toBe(id)
+    expect(
+      (JSON.parse(listed.stdout) as { items: { id: string }[] }).items[0]?.id,
+      listed.stdout,
+    ).toBe(id)
+  })
+
+  it('uploads a directory and runs a job over it with --input-dir', async () => {
+    // A tenant of its own: the tests run concurrently, and the word count test checks that
+    // its job is the newest in its tenant's listing.
+    const created = await meridian(
+      [
+        'keys',
+        'create',
+        '--tenant',
+        `cli-dir-${Date.now().toString(36)}`,
+        '--scope',
+        'jobs',
+        '--json',
+      ],
+      { env: { MERIDIAN_KEY: adminKeyInUse } },
+    ).done
+    expect(created.code, created.stderr).toBe(0)
+    const env = { MERIDIAN_KEY: (JSON.parse(created.stdout) as { key: string }).key }
+    const runAs = (...args: string[]) => meridian(args, { env }).done
+    const inputs = join(scratch, 'inputs')
+    mkdirSync(join(inputs, 'nested'), { recursive: true })
+    writeFileSync(join(inputs, 'a.txt'), 'red fish\nblue fish\n')
+    writeFileSync(join(inputs, 'nested', 'b.txt'), 'one fish\n')
+    const uploaded = await runAs('jobs', 'upload', inputs, '--prefix', 'fish', '--json')
+    expect(uploaded.code, uploaded.stderr).toBe(0)
+    expect(JSON.parse(uploaded.stdout)).toMatchObject({ prefix: 'fish', files: 2 })
+
+    const watched = await runAs(
+      'jobs',
+      'submit',
+      'word-count',
+      '--input-dir',
+      inputs,
+      '--watch',
+      '--json',
+    )
+    expect(watched.code, watched.stderr).toBe(0)
+    const job = JSON.parse(watched.stdout) as { id: string; state: string }
+    expect(job.state).toBe('SUCCEEDED')
+    const output = await runAs('jobs', 'output', job.id)
+    const counts = Object.fromEntries(
+      output.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    )
+    expect(counts).toEqual({ red: 1, blue: 1, one: 1, fish: 3 })
   })
 
   it('shows the ring: load per region and node, and a picture of the hash space', async () => {

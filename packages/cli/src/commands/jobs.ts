@@ -203,6 +203,7 @@ export function jobCommands(program: Command, withContext: WithContext) {
   jobs
     .command('submit <job>')
     .description('submit a registered job (word-count, inverted-index, linear-regression, …)')
+    .option('--input-dir <dir>', 'input: upload the files under DIR first (a new prefix)')
     .option('--prefix <prefix>', 'input: objects under this prefix (see jobs upload)')
     .option('--records-file <file>', 'input: one record per line of this file')
     .option('--param <name=value>', 'a job parameter (JSON value or string; repeatable)', collect)
@@ -214,6 +215,7 @@ export function jobCommands(program: Command, withContext: WithContext) {
           context,
           name: string,
           options: {
+            inputDir?: string
             prefix?: string
             recordsFile?: string
             param?: string[]
@@ -221,11 +223,17 @@ export function jobCommands(program: Command, withContext: WithContext) {
             watch?: boolean
           },
         ) => {
-          if ((options.prefix === undefined) === (options.recordsFile === undefined))
-            throw usage('give the input as --prefix or --records-file (one of them)')
+          const given = [options.inputDir, options.prefix, options.recordsFile]
+          if (given.filter((option) => option !== undefined).length !== 1)
+            throw usage('give the input as --input-dir, --prefix or --records-file (one of them)')
+          let prefix = options.prefix
+          if (options.inputDir !== undefined) {
+            prefix = `cli/${new Date().toISOString().replace(/[:.]/g, '-')}`
+            await uploadDirectory(context, options.inputDir, prefix, 8)
+          }
           const input =
-            options.prefix !== undefined
-              ? { prefix: options.prefix }
+            prefix !== undefined
+              ? { prefix }
               : {
                   records: (await readFile(options.recordsFile!, 'utf8'))
                     .split('\n')
@@ -309,46 +317,9 @@ export function jobCommands(program: Command, withContext: WithContext) {
     .action(
       withContext(
         async (context, directory: string, options: { prefix: string; concurrency: string }) => {
-          if (!(await stat(directory).catch(() => undefined))?.isDirectory())
-            throw usage(`${directory} is not a directory`)
           const prefix = options.prefix.replace(/\/+$/, '')
-          const files = await filesUnder(directory)
           const concurrency = positiveInteger(options.concurrency, '--concurrency')
-          const bar =
-            context.json || !process.stderr.isTTY
-              ? undefined
-              : new cliProgress.SingleBar(
-                  {
-                    format: `upload ${color.cyan('{bar}')} {value}/{total} files | {bytes} bytes`,
-                    stream: process.stderr,
-                  },
-                  cliProgress.Presets.shades_classic,
-                )
-          bar?.start(files.length, 0, { bytes: 0 })
-          let next = 0
-          let bytes = 0
-          const uploaded: Array<{ key: string; bytes: number }> = []
-          const worker = async () => {
-            while (next < files.length) {
-              const file = files[next++]!
-              const path = `${prefix}/${relative(directory, file).split(sep).join('/')}`
-              const body = new Uint8Array(await readFile(file))
-              const response = await context.client.jobs.inputs[':path'].$put(
-                { param: { path: pathParameter(path) } },
-                { init: { body: new Blob([body]) } },
-              )
-              const stored = await (await expectStatus(response, 201)).json()
-              uploaded.push(stored)
-              bytes += stored.bytes
-              bar?.increment(1, { bytes })
-            }
-          }
-          try {
-            await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker))
-          } finally {
-            bar?.stop()
-          }
-          if (files.length === 0) throw new CliError(`no files under ${directory}`, ExitCode.error)
+          const { uploaded, bytes } = await uploadDirectory(context, directory, prefix, concurrency)
           context.print(
             { prefix, files: uploaded.length, bytes, objects: uploaded },
             () =>
@@ -358,4 +329,52 @@ export function jobCommands(program: Command, withContext: WithContext) {
         },
       ),
     )
+}
+
+/** Uploads every file under `directory` to the tenant's inputs under `prefix`, with a bar. */
+async function uploadDirectory(
+  context: Context,
+  directory: string,
+  prefix: string,
+  concurrency: number,
+): Promise<{ uploaded: Array<{ key: string; bytes: number }>; bytes: number }> {
+  if (!(await stat(directory).catch(() => undefined))?.isDirectory())
+    throw usage(`${directory} is not a directory`)
+  const files = await filesUnder(directory)
+  const bar =
+    context.json || !process.stderr.isTTY
+      ? undefined
+      : new cliProgress.SingleBar(
+          {
+            format: `upload ${color.cyan('{bar}')} {value}/{total} files | {bytes} bytes`,
+            stream: process.stderr,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+  bar?.start(files.length, 0, { bytes: 0 })
+  let next = 0
+  let bytes = 0
+  const uploaded: Array<{ key: string; bytes: number }> = []
+  const worker = async () => {
+    while (next < files.length) {
+      const file = files[next++]!
+      const path = `${prefix}/${relative(directory, file).split(sep).join('/')}`
+      const body = new Uint8Array(await readFile(file))
+      const response = await context.client.jobs.inputs[':path'].$put(
+        { param: { path: pathParameter(path) } },
+        { init: { body: new Blob([body]) } },
+      )
+      const stored = await (await expectStatus(response, 201)).json()
+      uploaded.push(stored)
+      bytes += stored.bytes
+      bar?.increment(1, { bytes })
+    }
+  }
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker))
+  } finally {
+    bar?.stop()
+  }
+  if (files.length === 0) throw new CliError(`no files under ${directory}`, ExitCode.error)
+  return { uploaded, bytes }
 }
