@@ -3,8 +3,9 @@
 // validated before anything starts (packages/aws/src/settings.ts): PORT (default 3000),
 // MERIDIAN_PERSIST (default 1: keep DynamoDB data and S3 objects under MERIDIAN_DATA_DIR,
 // default .data; 0 for a throwaway run), MERIDIAN_CONCURRENCY for the number of
-// invocation threads (default: cores), and MERIDIAN_ADMIN_KEY for the bootstrap admin API
-// key (default: a new one, printed once).
+// invocation threads (default: cores), MERIDIAN_ADMIN_KEY for the bootstrap admin API
+// key (default: a new one, printed once), and MERIDIAN_EDGE=1 to serve the edge tier on
+// PORT with one API per store region behind it.
 // First: it sets environment defaults that must be in place before the SDK loads.
 import './process-defaults'
 import { parseSettings, SettingsError } from '@meridian/aws'
@@ -25,6 +26,7 @@ try {
     dataDirectory: settings.MERIDIAN_PERSIST ? settings.MERIDIAN_DATA_DIR : undefined,
     concurrency: settings.MERIDIAN_CONCURRENCY,
     adminApiKey: settings.MERIDIAN_ADMIN_KEY,
+    edge: settings.MERIDIAN_EDGE,
     log,
   })
   const seconds = ((performance.now() - started) / 1000).toFixed(1)

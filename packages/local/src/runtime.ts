@@ -40,6 +40,11 @@ export interface LocalRuntimeOptions {
   adminApiKey?: string
   /** DynamoDB Local's port; a free one when absent (a bench puts a proxy in front of it). */
   dynamodbPort?: number
+  /**
+   * Serve the edge tier: the edge (packages/edge) on `port`, and one API per store region on
+   * free ports it logs, each answering with its own `meridian-region`.
+   */
+  edge?: boolean
   log?: (line: string) => void
 }
 
@@ -124,7 +129,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     cleanups.push(() => watcher.stop())
 
     const { app } = await import('../../../functions/api-app')
-    const server = await listen(app.fetch, options.port)
+    const fetch = options.edge ? await edgeTier(app.fetch, log, cleanups) : app.fetch
+    const server = await listen(fetch, options.port)
     cleanups.push(() => closeServer(server))
     const address = server.address()
     const port = typeof address === 'object' && address ? address.port : options.port
@@ -140,6 +146,33 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await stop()
     throw error
   }
+}
+
+/**
+ * One API per store region (the same app: locally every region's table is in the one
+ * engine, so what differs is the region each answers as) and the edge in front of them.
+ */
+async function edgeTier(
+  apiFetch: (request: Request) => Response | Promise<Response>,
+  log: (line: string) => void,
+  cleanups: Array<() => Promise<void>>,
+): Promise<(request: Request) => Response | Promise<Response>> {
+  const { createEdgeApp } = await import('@meridian/edge')
+  const regionUrls: Record<string, string> = {}
+  for (const region of stageConfig.storeRegions) {
+    const server = await listen(async (request) => {
+      const answer = await apiFetch(request)
+      const headers = new Headers(answer.headers)
+      headers.set('meridian-region', region)
+      return new Response(answer.body, { status: answer.status, headers })
+    }, 0)
+    cleanups.push(() => closeServer(server))
+    const address = server.address()
+    const port = typeof address === 'object' && address ? address.port : 0
+    regionUrls[region] = `http://127.0.0.1:${port}`
+    log(`api ${region}: ${regionUrls[region]}`)
+  }
+  return createEdgeApp({ homeRegion: stageConfig.homeRegion, regionUrls }).fetch
 }
 
 function listen(
