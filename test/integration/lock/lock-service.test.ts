@@ -241,13 +241,15 @@ describe('withLock on DynamoDB Local', () => {
       'job',
       async ({ fence, signal, lease }) => {
         const first = lease().leaseUntilMs
-        await systemClock.sleep(450)
+        // Outlive the lease by half: only renewals keep it. (A 300 ms lease was cut short
+        // under CI load, when one renewal round trip took most of it.)
+        await systemClock.sleep(1_500)
         expect(signal.aborted).toBe(false)
         expect(lease().leaseUntilMs).toBeGreaterThan(first)
         expect(await locks.inspect(tenant, 'job')).toMatchObject({ held: true, fence })
         return fence
       },
-      { leaseMs: 300 },
+      { leaseMs: 1_000 },
     )
     expect(result).toBe(1)
     expect(await locks.inspect(tenant, 'job')).toMatchObject({ held: false, fence: 1 })
