@@ -309,8 +309,10 @@ export class KvService {
    *   2. copy it into the new owner unless that holds the key at the same or a newer version;
    *   3. strip the frozen copy's value (the marker stays, so stale handlers are sent on).
    * Each step is one conditional write and safe to repeat, by anyone, after a crash at any
-   * point. Writes go to the new owner only, with requireItem until the key is there, so the
-   * one table accepting writes changes at step 1 and nowhere else. A key with no copy at its
+   * point. A write first updates the old owner's copy if it is not frozen yet (requireItem:
+   * never a create there), else goes to the new owner (requireItem until the key is there,
+   * pulling it first when it isn't), so the one table accepting writes changes at step 1 and
+   * nowhere else, and a key not yet moved costs one call, as without a migration. A key with no copy at its
    * old owner has nothing to move: the gates (raised before anyone routes by the new ring)
    * keep handlers on the old ring from creating it there.
    */
@@ -324,21 +326,34 @@ export class KvService {
     await source.store.strip(routed, frozen.version)
   }
 
-  /** The key's one live copy (or a frozen one not yet copied) and the region it was read in. */
+  /**
+   * The key's one live copy (or a frozen one not yet copied) and the region it was read in.
+   * A moving key is read from both owners at once: a copy that isn't frozen at the old owner
+   * is the live one at that instant (nothing was copied yet), else the new owner's.
+   */
   private async readRouted(
     routed: string,
     route: SingleRoute,
   ): Promise<{ item: StoredItem | undefined; region: string }> {
     const target = route.target.node.region
-    const item = await route.target.store.get(routed, { ringVersion: route.ringVersion })
-    if (item && !item.movedTo) return { item, region: target }
     if (!route.source) {
+      const item = await route.target.store.get(routed, { ringVersion: route.ringVersion })
       if (item?.movedTo) throw new KeyMovedError(routed, item.movedTo)
-      return { item: undefined, region: target }
+      return { item, region: target }
     }
     const source = route.source.node.region
-    const old = await route.source.store.get(routed)
-    if (!old?.movedTo) return { item: old, region: source }
+    const [atTarget, atSource] = await Promise.allSettled([
+      route.target.store.get(routed, { ringVersion: route.ringVersion }),
+      route.source.store.get(routed),
+    ])
+    const item = atTarget.status === 'fulfilled' ? atTarget.value : undefined
+    if (item && !item.movedTo) return { item, region: target }
+    if (atSource.status === 'rejected') throw atSource.reason
+    const old = atSource.value
+    if (!old?.movedTo) {
+      if (atTarget.status === 'rejected' && !old) throw atTarget.reason
+      return { item: old, region: source }
+    }
     // Frozen at the old owner: the new owner has it now, or gets it from the frozen copy.
     const again = await route.target.store.get(routed)
     if (again && !again.movedTo) return { item: again, region: target }
@@ -354,6 +369,16 @@ export class KvService {
     return this.onCurrentRing(routed, async (route) => {
       const routedOptions = { ...options, ringVersion: route.ringVersion }
       if (route.source) {
+        // Until the old owner freezes the key, its copy is the one live copy: update it there
+        // (one call, as without a migration). Frozen there: the new owner's turn. No copy at
+        // all there (no marker either): nothing to pull, and the gate keeps it so, so the
+        // write goes to the new owner directly.
+        try {
+          return await write(route.source.store, { ...routedOptions, requireItem: true })
+        } catch (error) {
+          if (error instanceof ItemAbsentError) return write(route.target.store, routedOptions)
+          if (!(error instanceof KeyMovedError)) throw error
+        }
         try {
           return await write(route.target.store, { ...routedOptions, requireItem: true })
         } catch (error) {
