@@ -10,6 +10,13 @@
 //
 // The workload's writers each own a slice of the keys (one writer per key), so "the last
 // acknowledged version" of a key is exact.
+//
+// REBALANCE_NETWORK=modeled runs the same over modeled links: the API and the range-task
+// workers run in the home region, as deployed, and each store table is reached through a
+// latency proxy with a round trip like AWS's from there (us-east-1 5 ms within the region,
+// eu-west-1 70 ms, ap-southeast-2 200 ms). The baseline copies through the same links. On
+// one machine without it, every DynamoDB call costs CPU shared with the workload instead of
+// a round trip, which is not what a deployment pays.
 import '@meridian/local/process-defaults'
 import {
   type AttributeValue,
@@ -19,9 +26,10 @@ import {
   ScanCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb'
-import { dynamoClient, stageConfig, storeTableResource } from '@meridian/aws'
-import { startLocalRuntime } from '@meridian/local'
+import { dynamoClient, stageConfig, storeClient, storeTableResource } from '@meridian/aws'
+import { freePort, startLocalRuntime } from '@meridian/local'
 import { DynamoMigrationLog, ringRouterFactory } from '@meridian/store'
+import { FaultProxy } from '../test/support/fault-proxy'
 
 process.env.MERIDIAN_RATE_LIMIT_PER_SECOND ??= '100000'
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN'
@@ -32,6 +40,15 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= 'true'
 const keysCount = Number(process.env.KEYS ?? 100_000)
 const workers = 8
 const segments = 4
+/** Batches a range task hands over at once (RingMigrationService's default): the same here. */
+const copyConcurrency = 8
+const network = process.env.REBALANCE_NETWORK === 'modeled' ? 'modeled' : 'local'
+/** Round trip from the home region (where the API and the workers run) to each table. */
+const modeledRttMs: Record<string, number> = {
+  'us-east-1': 5,
+  'eu-west-1': 70,
+  'ap-southeast-2': 200,
+}
 const value = 'v'.repeat(1000)
 const regions = stageConfig.storeRegions
 
@@ -52,7 +69,32 @@ interface RingStatus {
   config: { version: number; nodes: Node[] }
 }
 
-const runtime = await startLocalRuntime({ port: 0, concurrency: 2 })
+const proxies: FaultProxy[] = []
+let dynamodbPort: number | undefined
+if (network === 'modeled') {
+  dynamodbPort = await freePort()
+  const endpoints: string[] = []
+  for (const region of regions) {
+    const proxy = await FaultProxy.start({ target: dynamodbPort })
+    proxy.setRoundTrip(modeledRttMs[region] ?? 70)
+    proxies.push(proxy)
+    endpoints.push(`${region}=${proxy.endpoint}`)
+  }
+  // Store clients (the API's, the workers' and the baseline's) go through the links.
+  process.env.MERIDIAN_STORE_ENDPOINTS = endpoints.join(',')
+}
+/** The client a copy uses for a table: through the modeled link when there is one. */
+const copyClient = (region: string) =>
+  network === 'modeled' ? storeClient(region) : dynamoClient(region)
+
+// Local: one invocation thread per core. Modeled: one per range task of a change (8 at
+// most here), as Lambda runs each SQS message in its own instance; the calls wait on the
+// links, not the cores.
+const runtime = await startLocalRuntime({
+  port: 0,
+  concurrency: network === 'modeled' ? 8 : 2,
+  ...(dynamodbPort !== undefined && { dynamodbPort }),
+})
 const { linkedName } = await import('@meridian/aws/linked')
 try {
   const admin = { authorization: `Bearer ${runtime.adminApiKey}` }
@@ -212,6 +254,8 @@ try {
   console.log(
     JSON.stringify({
       bench: 'rebalance',
+      network,
+      ...(network === 'modeled' && { rttMs: modeledRttMs }),
       keys: keysCount,
       movedKeys: moved,
       idealMovedKeys: ideal,
@@ -267,7 +311,7 @@ try {
       [...new Set(from.map((node) => node.region))].flatMap((region) =>
         Array.from({ length: segments }, (_, segment) =>
           scanTable(
-            dynamoClient(region),
+            copyClient(region),
             tableOf(region),
             async (items) => {
               const moving = items.filter((item) => {
@@ -281,16 +325,18 @@ try {
                 const owner = newOwner(item.pk!.S!)
                 byOwner.set(owner, [...(byOwner.get(owner) ?? []), item])
               }
-              for (const [owner, group] of byOwner) {
-                for (const chunk of chunks(group, 25)) {
-                  await batchWrite(
-                    dynamoClient(owner),
-                    scratch.get(owner)!,
-                    chunk.map((Item) => ({ PutRequest: { Item } })),
-                  )
-                  copied += chunk.length
-                }
-              }
+              const writes = [...byOwner].flatMap(([owner, group]) =>
+                chunks(group, 25).map((chunk) => [owner, chunk] as const),
+              )
+              // As many batches at once as a range task hands over.
+              await inParallel(copyConcurrency, writes, async ([owner, chunk]) => {
+                await batchWrite(
+                  copyClient(owner),
+                  scratch.get(owner)!,
+                  chunk.map((Item) => ({ PutRequest: { Item } })),
+                )
+                copied += chunk.length
+              })
             },
             { segment, segments },
           ),
@@ -301,6 +347,7 @@ try {
   }
 } finally {
   await runtime.stop()
+  for (const proxy of proxies) await proxy.close()
 }
 
 async function batchWrite(client: DynamoDBClient, table: string, requests: WriteRequest[]) {

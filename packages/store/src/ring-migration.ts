@@ -221,10 +221,9 @@ export class RingMigrationService {
         batchesOf(items).map((batch) => [owner, batch] as const),
       )
       await inBatches(batches, this.options.concurrency ?? 8, async ([owner, batch]) => {
-        const moved = await this.handOverAll(batch, task, owner)
-        if (moved === undefined)
-          oneByOne.push(...batch.map((item) => [item, owner] as [StoredItem, string]))
-        else counts.moved += moved
+        const { moved, refused } = await this.handOverAll(batch, task, owner)
+        counts.moved += moved
+        oneByOne.push(...refused.map((item) => [item, owner] as [StoredItem, string]))
       })
       await inBatches(oneByOne, 16, async ([item, owner]) => {
         if (await this.handOver(item, task, owner)) counts.moved++
@@ -279,27 +278,41 @@ export class RingMigrationService {
   }
 
   /**
-   * Hands a batch of plain copies over at once; undefined when the batch could not be
-   * frozen as scanned (nothing was written) and the caller goes key by key. Once frozen, a
-   * refused copy or strip finishes key by key here (each step is safe to repeat).
+   * Hands a batch of plain copies over at once. A batch that can't be frozen as scanned
+   * (a writer changed one of its keys since the Scan; nothing was written) is split in
+   * halves and each tried again, so a busy key costs a few smaller transactions instead of
+   * sending the whole batch key by key; what is still refused at two keys or fewer is
+   * returned for the caller to hand over key by key. Once frozen, a refused copy or strip
+   * finishes key by key here (each step is safe to repeat).
    */
   private async handOverAll(
     batch: readonly StoredItem[],
     task: MigrationTask,
     target: string,
-  ): Promise<number | undefined> {
+  ): Promise<{ moved: number; refused: StoredItem[] }> {
     const from = this.store(task.region)
     const to = this.store(target)
-    if (!(await from.freezeAll(batch, target, task.ringVersion))) return undefined
+    if (!(await from.freezeAll(batch, target, task.ringVersion))) {
+      if (batch.length <= 2) return { moved: 0, refused: [...batch] }
+      const half = batch.length >> 1
+      const parts = await Promise.all([
+        this.handOverAll(batch.slice(0, half), task, target),
+        this.handOverAll(batch.slice(half), task, target),
+      ])
+      return {
+        moved: parts[0].moved + parts[1].moved,
+        refused: [...parts[0].refused, ...parts[1].refused],
+      }
+    }
     let moved = batch.length
     if (!(await to.copyInAll(batch, task.ringVersion))) {
-      moved = 0
-      for (const item of batch) if (await to.copyIn(item, task.ringVersion)) moved++
+      const copied = await Promise.all(batch.map((item) => to.copyIn(item, task.ringVersion)))
+      moved = copied.filter(Boolean).length
     }
     if (!(await from.stripAll(batch))) {
-      for (const item of batch) await from.strip(item.storageKey, item.version)
+      await Promise.all(batch.map((item) => from.strip(item.storageKey, item.version)))
     }
-    return moved
+    return { moved, refused: [] }
   }
 
   /**
