@@ -71,6 +71,10 @@ export interface MigrationLog {
 
 export interface MigrationProgress {
   phase: 'gating' | 'moving'
+  /** The stable ring version the migration started from (also `fromVersion`, kept for clients). */
+  from: number
+  /** The version the ring will have once stable again (one conditional write per step). */
+  to: number
   fromVersion: number
   startedAt: string
   ranges: { done: number; total: number }
@@ -170,6 +174,8 @@ export class RingMigrationService {
       config: { ...layoutOf(config), version: config.version },
       migration: {
         phase: migration.phase,
+        from: migration.from.version,
+        to: config.version + (migration.phase === 'gating' ? 2 : 1),
         fromVersion: migration.from.version,
         startedAt: new Date(migration.startedAtMs).toISOString(),
         ranges: { done: done.length, total: this.tasksOf(config).length },

@@ -249,7 +249,13 @@ describe('/ring over HTTP', () => {
     const migration = await started.json()
     expect(migration).toMatchObject({
       state: 'migrating',
-      migration: { phase: 'moving', fromVersion: current.version, ranges: { done: 0 } },
+      migration: {
+        phase: 'moving',
+        from: current.version,
+        to: current.version + 3,
+        fromVersion: current.version,
+        ranges: { done: 0 },
+      },
     })
     expect(started.headers.get('etag')).toBe(`"${migration.version}"`)
     // The config shown is the target ring; the migration's bookkeeping stays inside.

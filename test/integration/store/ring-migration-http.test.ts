@@ -290,6 +290,8 @@ describe('a ring change under an HTTP workload', () => {
         body: JSON.stringify({ nodes: nodes(current.config.nodes) }),
       })
       expect(answer.status).toBe(202)
+      const started = (await answer.json()) as { migration: { from: number; to: number } }
+      expect(started.migration.from).toBe(current.version)
       const deadline = Date.now() + 60_000
       let status = await ringNow()
       while (status.state !== 'stable' && Date.now() < deadline) {
@@ -297,6 +299,7 @@ describe('a ring change under an HTTP workload', () => {
         status = await ringNow()
       }
       expect(status.state).toBe('stable')
+      expect(status.version).toBe(started.migration.to)
       return status
     }
 

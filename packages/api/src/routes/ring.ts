@@ -54,6 +54,8 @@ const ringStatusSchema = z
     migration: z
       .object({
         phase: z.enum(['gating', 'moving']),
+        from: z.number().int().openapi({ description: 'The stable version it started from' }),
+        to: z.number().int().openapi({ description: 'The version once stable again' }),
         fromVersion: z.number().int(),
         startedAt: z.string(),
         ranges: z.object({ done: z.number().int(), total: z.number().int() }),
