@@ -178,3 +178,27 @@ function visibleLength(text: string): number {
 /** A command's action with the context built from the global options first. */
 export type ContextAction = (context: Context, ...args: never[]) => Promise<void>
 export type WithContext = (run: ContextAction) => (...args: unknown[]) => Promise<void>
+
+/** A page of a cursor listing, as GET /jobs and GET /locks answer. */
+export interface ListingPage<Item> {
+  items: Item[]
+  nextCursor: string | null
+}
+
+/**
+ * Reads a cursor listing: the first page, or every page with `all`. `nextCursor` is where
+ * the listing goes on (null when read to the end).
+ */
+export async function listPages<Item>(
+  readPage: (cursor: string | undefined) => Promise<ListingPage<Item>>,
+  all: boolean,
+): Promise<ListingPage<Item>> {
+  const items: Item[] = []
+  let cursor: string | null = null
+  do {
+    const page: ListingPage<Item> = await readPage(cursor ?? undefined)
+    items.push(...page.items)
+    cursor = page.nextCursor
+  } while (cursor && all)
+  return { items, nextCursor: cursor }
+}

@@ -13,6 +13,7 @@ import {
   color,
   ExitCode,
   expectStatus,
+  listPages,
   table,
   type WithContext,
 } from '../context'
@@ -168,9 +169,7 @@ export function jobCommands(program: Command, withContext: WithContext) {
       withContext(async (context, options: { state?: string; limit: string; all?: boolean }) => {
         if (options.state !== undefined && !jobStates.includes(options.state as JobState))
           throw usage(`--state: one of ${jobStates.join(', ')}`)
-        const items: Job[] = []
-        let cursor: string | null = null
-        do {
+        const { items, nextCursor: cursor } = await listPages(async (cursor) => {
           const response = await context.client.jobs.$get({
             query: {
               limit: String(positiveInteger(options.limit, '--limit')),
@@ -178,10 +177,8 @@ export function jobCommands(program: Command, withContext: WithContext) {
               ...(cursor && { cursor }),
             },
           })
-          const page = await (await expectStatus(response, 200)).json()
-          items.push(...page.items)
-          cursor = page.nextCursor
-        } while (cursor && options.all)
+          return (await expectStatus(response, 200)).json()
+        }, options.all === true)
         context.print(
           { items, nextCursor: cursor },
           () =>

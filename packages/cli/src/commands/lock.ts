@@ -18,6 +18,7 @@ import {
   color,
   ExitCode,
   expectStatus,
+  listPages,
   table,
   type WithContext,
 } from '../context'
@@ -170,15 +171,7 @@ export function lockCommands(program: Command, withContext: WithContext) {
         if (options.held !== undefined && options.held !== 'true' && options.held !== 'false')
           throw usage('--held: true or false')
         const held = options.held as 'true' | 'false' | undefined
-        const items: Array<{
-          name: string
-          holder?: string
-          fence: number
-          expiresAt?: string
-          held: boolean
-        }> = []
-        let cursor: string | null = null
-        do {
+        const { items, nextCursor: cursor } = await listPages(async (cursor) => {
           const response = await context.client.locks.$get({
             query: {
               limit: String(positiveInteger(options.limit, '--limit')),
@@ -186,10 +179,8 @@ export function lockCommands(program: Command, withContext: WithContext) {
               ...(cursor && { cursor }),
             },
           })
-          const page = await (await expectStatus(response, 200)).json()
-          items.push(...page.items)
-          cursor = page.nextCursor
-        } while (cursor && options.all)
+          return (await expectStatus(response, 200)).json()
+        }, options.all === true)
         context.print(
           { items, nextCursor: cursor },
           () =>
