@@ -10,12 +10,7 @@
 // packages/edge edge-config.ts. The instance keeps the ring and the tenants it learned across
 // invocations; it never sees an answer, so it learns an unknown key's tenant from the home
 // API's answer to GET /ring made with that key, and reloads the ring every staleness bound.
-import {
-  EdgeRouter,
-  edgeConfigHeaders,
-  parseEdgeConfig,
-  type EdgeConfig,
-} from '@meridian/edge'
+import { type EdgeConfig, EdgeRouter, edgeConfigHeaders, parseEdgeConfig } from '@meridian/edge'
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontRequestEvent } from 'aws-lambda'
 
 export interface OriginRequestOptions {

@@ -154,7 +154,8 @@ export function createApp(dependencies: AppDependencies) {
   const security = dependencies.security
   if (security) {
     app.use('*', authentication(security.authenticator))
-    if (regional) app.use('*', regionalRouting(regional, dependencies.kv!, dependencies.servedRegion!))
+    if (regional)
+      app.use('*', regionalRouting(regional, dependencies.kv!, dependencies.servedRegion!))
     if (security.rateLimiter) app.use('*', rateLimit(security.rateLimiter))
     app.route('/admin', adminRoutes(security.keyStore, security.authenticator))
   } else {

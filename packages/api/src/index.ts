@@ -31,6 +31,6 @@ export {
   problemResponse,
   problemType,
 } from './problem'
+export { forwardedFromHeader, type RegionalMode } from './regional'
 export { eventStreamBudgetMs, jobEventStream, reconnectRetryMs } from './routes/job-events'
 export { webPaths } from './web'
-export { forwardedFromHeader, type RegionalMode } from './regional'

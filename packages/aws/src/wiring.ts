@@ -1,6 +1,8 @@
 // Which handler in functions/ consumes which queue and which runs on a schedule. Infra
 // turns these into queue subscribers and crons; the local runtime into SQS pollers and
 // timers. Later features append their entries here, so the two can't drift.
+
+import { apiTimeoutSeconds } from './api-timeout'
 import {
   adminApiKeySecret,
   coordinationTable,
@@ -60,7 +62,7 @@ export interface BucketNotification {
 export const apiFunction = {
   name: 'Api',
   handler: 'functions/api.handler',
-  timeoutSeconds: 30,
+  timeoutSeconds: apiTimeoutSeconds,
   links: [
     coordinationTable.resource,
     ...storeTableResources(),
@@ -85,7 +87,7 @@ export const regionalApiFunction = {
   /** The component is `Api<Region>`, e.g. `ApiEuWest1`. */
   name: (region: string) => `Api${storeTableResource(region).slice('Store'.length)}`,
   handler: 'functions/regional-api.handler',
-  timeoutSeconds: 30,
+  timeoutSeconds: apiTimeoutSeconds,
   regions: (): string[] =>
     stageConfig.storeRegions.filter((region) => region !== stageConfig.homeRegion),
   links: (region: string): Links => [
@@ -105,6 +107,8 @@ export const edgeFunction = {
   name: 'Edge',
   /** Bundled by infra/edge.ts with esbuild (not SST's builder, which adds environment). */
   entry: 'functions/edge.ts',
+  /** Where the deploy writes the bundle (`index.js`), the function's archive; under .sst/. */
+  artifactDirectory: '.sst/artifacts/meridian-edge',
   /** Lambda@Edge functions live in us-east-1, whatever the home region. */
   region: 'us-east-1',
   /** An origin-request trigger may run up to 30 s; it waits at most for one ring load. */

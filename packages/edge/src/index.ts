@@ -6,6 +6,6 @@
  * router alone. No Node built-ins and no AWS SDK, so it bundles for an edge runtime.
  */
 export * from './edge-app'
+export * from './edge-config'
 export * from './edge-ring'
 export * from './edge-router'
-export * from './edge-config'
