@@ -51,6 +51,8 @@ export interface RegionalApiOptions {
   /** The home region's API, where every request not served here goes. */
   homeApiUrl: string
   fetch?: typeof fetch
+  /** Where the ring config is read; the coordination table's ring item unless given. */
+  ringStore?: RingConfigStore
 }
 
 /** The ring config, read only: a regional API never stores one, not even the first. */
@@ -94,7 +96,8 @@ export function createRegionalApiApp(options: RegionalApiOptions) {
       ),
     },
     ringStore: readOnly(
-      new DynamoRingConfigStore({ client: dynamoClient(), tableName: coordinationTableName }),
+      options.ringStore ??
+        new DynamoRingConfigStore({ client: dynamoClient(), tableName: coordinationTableName }),
     ),
     replication: {
       replicas: settings().MERIDIAN_KV_REPLICAS,
