@@ -23,9 +23,16 @@ const cases: Record<SettingName, { valid: [string, unknown]; invalid: string; ex
       expected: 'region=url pairs',
     },
     MERIDIAN_RUNNING_JOBS_PER_TENANT_MAX: { valid: ['4', 4], invalid: 'ten', expected: 'integer' },
-    MERIDIAN_SERVED_REGION: { valid: ['eu-west-1', 'eu-west-1'], invalid: 'europe', expected: 'AWS region' },
+    MERIDIAN_SERVED_REGION: {
+      valid: ['eu-west-1', 'eu-west-1'],
+      invalid: 'europe',
+      expected: 'AWS region',
+    },
     MERIDIAN_HOME_API_URL: {
-      valid: ['https://abc.lambda-url.us-east-1.on.aws/', 'https://abc.lambda-url.us-east-1.on.aws/'],
+      valid: [
+        'https://abc.lambda-url.us-east-1.on.aws/',
+        'https://abc.lambda-url.us-east-1.on.aws/',
+      ],
       invalid: 'ftp://example.com',
       expected: 'http(s) URL',
     },
