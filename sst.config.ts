@@ -18,8 +18,10 @@ export default $config({
     await import('./infra/queues')
     await import('./infra/jobs')
     const { api } = await import('./infra/api')
+    const { edgeUrl } = await import('./infra/edge')
     return {
       api: api.url,
+      edge: edgeUrl,
       bucket: storage.bucket.name,
       coordinationTable: storage.coordination.name,
       storeTables: [...storage.storeTables.values()].map((table) => table.name),

@@ -12,7 +12,7 @@ import {
 const production = $app.stage === 'production'
 
 /** The stage config names regions as strings; a provider takes only a region AWS has. */
-function awsRegion(name: string): aws.Region {
+export function awsRegion(name: string): aws.Region {
   const region = Object.values(aws.Region).find((candidate) => candidate === name)
   if (!region) throw new Error(`stageConfig names ${name}, which is not an AWS region`)
   return region
@@ -34,14 +34,25 @@ export const coordination = new sst.aws.Dynamo(
   dynamoArgs(coordinationTable),
 )
 
+/**
+ * One provider per store region other than the home region (whose resources use the app's
+ * own provider): the store table there and that region's API (infra/api.ts) share it.
+ */
+export const regionProviders = new Map(
+  storeTableDefinitions
+    .filter((table) => (table.region ?? stageConfig.homeRegion) !== stageConfig.homeRegion)
+    .map((table) => {
+      const region = table.region!
+      const provider = new aws.Provider(`${table.resource}Provider`, { region: awsRegion(region) })
+      return [region, provider] as const
+    }),
+)
+
 /** One store table per region, keyed by its resource name (`StoreEuWest1`). */
 export const storeTables = new Map(
   storeTableDefinitions.map((table) => {
-    const region = table.region ?? stageConfig.homeRegion
-    const options =
-      region === stageConfig.homeRegion
-        ? undefined
-        : { provider: new aws.Provider(`${table.resource}Provider`, { region: awsRegion(region) }) }
+    const provider = regionProviders.get(table.region ?? stageConfig.homeRegion)
+    const options = provider ? { provider } : undefined
     return [table.resource, new sst.aws.Dynamo(table.resource, dynamoArgs(table), options)] as const
   }),
 )

@@ -226,11 +226,21 @@ function mockState(
   const physical = String(inputs.name ?? inputs.bucket ?? `${name}-mock`)
   const account = mockAccountId
   switch (type) {
-    case 'aws:lambda/function:Function':
+    case 'aws:lambda/function:Function': {
+      const arn = `arn:aws:lambda:${region}:${account}:function:${physical}`
       return {
         name: physical,
-        arn: `arn:aws:lambda:${region}:${account}:function:${physical}`,
+        arn,
         invokeArn: `arn:aws:apigateway:${region}:lambda:path/functions/${physical}/invocations`,
+        // A published function has a numbered version; an unpublished one only $LATEST.
+        version: inputs.publish ? '1' : '$LATEST',
+        qualifiedArn: inputs.publish ? `${arn}:1` : `${arn}:$LATEST`,
+      }
+    }
+    case 'aws:cloudfront/distribution:Distribution':
+      return {
+        arn: `arn:aws:cloudfront::${account}:distribution/E${name.toUpperCase()}`,
+        domainName: `d${name.toLowerCase()}.cloudfront.net`,
       }
     case 'aws:sqs/queue:Queue':
       return {

@@ -18,6 +18,12 @@ import type { RateLimiter } from './limits/rate-limiter'
 import { observability, outcomeMetrics, type RequestLog } from './observability'
 import { openApiRouter } from './openapi'
 import { ProblemError, problemResponse, problemType } from './problem'
+import {
+  isForwarded,
+  type RegionalMode,
+  regionalPublicForwarding,
+  regionalRouting,
+} from './regional'
 import { adminRoutes } from './routes/admin'
 import { jobRoutes } from './routes/jobs'
 import { kvRoutes } from './routes/kv'
@@ -25,7 +31,7 @@ import { lockRoutes } from './routes/locks'
 import { type RegionViews, regionRoutes } from './routes/regions'
 import { ringRoutes } from './routes/ring'
 import { txnRoutes } from './routes/txn'
-import { webRoutes } from './web'
+import { webPaths, webRoutes } from './web'
 
 /**
  * Every route runs for one tenant; storage is namespaced by it (each package takes the
@@ -75,9 +81,19 @@ export interface AppDependencies {
   jobs?: JobService
   /** The region this API runs in: every answer names it (`meridian-region`). */
   servedRegion?: string
+  /**
+   * A regional API of the edge tier (needs kv, security and servedRegion): serves the `/kv`
+   * keys of its own region and sends every other request to the home region's API
+   * (regional.ts). Absent for the home region's API, which serves everything.
+   */
+  regional?: RegionalMode
 }
 
 export function createApp(dependencies: AppDependencies) {
+  const regional = dependencies.regional
+  if (regional && !(dependencies.kv && dependencies.security && dependencies.servedRegion)) {
+    throw new Error('a regional API needs kv, security and servedRegion')
+  }
   const app = openApiRouter()
   app.use('*', observability(dependencies.logRequest))
   app.use('*', outcomeMetrics())
@@ -92,15 +108,21 @@ export function createApp(dependencies: AppDependencies) {
       regionViews && (() => regionViews.names.map((name) => regionViews.detector.view(name))),
     ),
   )
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Meridian',
-      version: '1.0.0',
-      description: 'Distributed-systems primitives on AWS serverless.',
-    },
-  })
-  app.route('/', webRoutes('/openapi.json'))
+  if (regional) {
+    // The documentation describes the home API's routes: a regional API sends it from there.
+    const publicPaths = new Set<string>(['/openapi.json', ...webPaths])
+    app.use('*', regionalPublicForwarding(regional, dependencies.servedRegion!, publicPaths))
+  } else {
+    app.doc31('/openapi.json', {
+      openapi: '3.1.0',
+      info: {
+        title: 'Meridian',
+        version: '1.0.0',
+        description: 'Distributed-systems primitives on AWS serverless.',
+      },
+    })
+    app.route('/', webRoutes('/openapi.json'))
+  }
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',
     scheme: 'bearer',
@@ -132,6 +154,8 @@ export function createApp(dependencies: AppDependencies) {
   const security = dependencies.security
   if (security) {
     app.use('*', authentication(security.authenticator))
+    if (regional)
+      app.use('*', regionalRouting(regional, dependencies.kv!, dependencies.servedRegion!))
     if (security.rateLimiter) app.use('*', rateLimit(security.rateLimiter))
     app.route('/admin', adminRoutes(security.keyStore, security.authenticator))
   } else {
@@ -220,6 +244,14 @@ function edgeHeaders(dependencies: AppDependencies): MiddlewareHandler {
     }
     await next()
     try {
+      if (isForwarded(c)) {
+        // The home API served it and named itself; pass on the newer of the two rings.
+        const home = Number(c.res.headers.get('meridian-ring-version'))
+        const local = kv ? (await kv.ringConfig().catch(() => undefined))?.version : undefined
+        const newest = Math.max(Number.isInteger(home) ? home : 0, local ?? 0)
+        if (routesByRing && newest > 0) c.res.headers.set('meridian-ring-version', String(newest))
+        return
+      }
       if (dependencies.servedRegion) c.res.headers.set('meridian-region', dependencies.servedRegion)
       if (routesByRing)
         c.res.headers.set('meridian-ring-version', String((await kv.ringConfig()).version))

@@ -11,6 +11,7 @@ import {
   mapQueue,
   s3Client,
   sqsClient,
+  storeTableResource,
   storeTables,
 } from '@meridian/aws'
 import { linkedName, linkedUrl } from '@meridian/aws/linked'
@@ -49,6 +50,30 @@ export function awsEngineProbes(): EngineProbe[] {
         await s3Client().send(new HeadBucketCommand({ Bucket: linkedName(dataBucket.resource) }), {
           abortSignal: signal,
         })
+      },
+    },
+  ]
+}
+
+/**
+ * A regional API's probes (edge mode): the two tables it reads, the coordination table in
+ * the home region and its own region's store table. It links no queue and no bucket.
+ */
+export function awsRegionalEngineProbes(region: string): EngineProbe[] {
+  return [
+    {
+      engine: 'dynamodb',
+      async check(signal) {
+        await Promise.all([
+          dynamoClient().send(
+            new DescribeTableCommand({ TableName: linkedName(coordinationTable.resource) }),
+            { abortSignal: signal },
+          ),
+          dynamoClient(region).send(
+            new DescribeTableCommand({ TableName: linkedName(storeTableResource(region)) }),
+            { abortSignal: signal },
+          ),
+        ])
       },
     },
   ]

@@ -16,7 +16,7 @@ export {
 } from './auth/api-keys'
 export { Authenticator } from './auth/authenticator'
 export { requiredScope } from './auth/required-scope'
-export { awsEngineProbes } from './aws-probes'
+export { awsEngineProbes, awsRegionalEngineProbes } from './aws-probes'
 export { type EngineProbe, probeEngines, sharedProbeRound } from './health'
 export {
   DynamoRateWindowCounter,
@@ -31,5 +31,6 @@ export {
   problemResponse,
   problemType,
 } from './problem'
+export { forwardedFromHeader, type RegionalMode } from './regional'
 export { eventStreamBudgetMs, jobEventStream, reconnectRetryMs } from './routes/job-events'
 export { webPaths } from './web'

@@ -13,8 +13,13 @@ const storeClients = new Map<string, DynamoDBClient>()
 const sqsClients = new Map<string, SQSClient>()
 const s3Clients = new Map<string, S3Client>()
 
+/**
+ * The coordination table, the queues and the bucket live in the home region, whichever
+ * region the calling function runs in: a regional API (edge mode) in eu-west-1 still reads
+ * API keys and the ring from the home region's table.
+ */
 function homeRegion(): string {
-  return settings().AWS_REGION ?? stageConfig.homeRegion
+  return stageConfig.homeRegion
 }
 
 export function dynamoClient(region: string = homeRegion()): DynamoDBClient {

@@ -4,6 +4,7 @@
  * the store regions, the handler wiring (queue subscribers and schedules), and lazily
  * created SDK clients whose endpoints come from the environment.
  */
+export * from './api-timeout'
 export * from './clients'
 export * from './correlation'
 export * from './resources'

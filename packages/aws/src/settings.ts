@@ -35,6 +35,14 @@ const awsRegion = z
   .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as us-east-1')
   .meta({ description: 'an AWS region such as us-east-1' })
 
+const httpUrl = z
+  .string()
+  .refine(
+    (value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol),
+    'an http(s) URL such as https://abc.lambda-url.us-east-1.on.aws/',
+  )
+  .meta({ description: 'an http(s) URL such as https://abc.lambda-url.us-east-1.on.aws/' })
+
 const regionEndpointsForm =
   'region=url pairs separated by commas, e.g. eu-west-1=http://127.0.0.1:8001'
 const regionEndpoints = z
@@ -72,6 +80,10 @@ export const settingsSchema = z.object({
   // a fault proxy in front of the local engine in `npm run bench -- failover`).
   MERIDIAN_STORE_ENDPOINTS: variable(regionEndpoints.default({})),
   MERIDIAN_RUNNING_JOBS_PER_TENANT_MAX: variable(integer(1).default(10)),
+  // A regional API (edge mode, functions/regional-api.ts): the store region it serves, and
+  // the home region's API, where it sends every request it does not serve itself.
+  MERIDIAN_SERVED_REGION: variable(awsRegion.optional()),
+  MERIDIAN_HOME_API_URL: variable(httpUrl.optional()),
   // Read by `npm start` only.
   PORT: variable(integer(0, 65_535).default(3000)),
   MERIDIAN_PERSIST: variable(flag.default(true)),

@@ -1,6 +1,8 @@
 // Which handler in functions/ consumes which queue and which runs on a schedule. Infra
 // turns these into queue subscribers and crons; the local runtime into SQS pollers and
 // timers. Later features append their entries here, so the two can't drift.
+
+import { apiTimeoutSeconds } from './api-timeout'
 import {
   adminApiKeySecret,
   coordinationTable,
@@ -9,8 +11,10 @@ import {
   type QueueDefinition,
   reduceQueue,
   ringMigrationQueue,
+  storeTableResource,
   storeTables,
 } from './resources'
+import { stageConfig } from './stage-config'
 
 /**
  * Resource names (`Resource.<name>`) a function's code reads. Infra links exactly these,
@@ -58,7 +62,7 @@ export interface BucketNotification {
 export const apiFunction = {
   name: 'Api',
   handler: 'functions/api.handler',
-  timeoutSeconds: 30,
+  timeoutSeconds: apiTimeoutSeconds,
   links: [
     coordinationTable.resource,
     ...storeTableResources(),
@@ -68,6 +72,48 @@ export const apiFunction = {
     dataBucket.resource,
     adminApiKeySecret.resource,
   ],
+}
+
+/**
+ * The edge tier's regional APIs: one per store region other than the home region (the home
+ * region's API is `apiFunction`), each in its own region. A regional API serves a `/kv`
+ * key itself when its ring is stable and every replica of the key is in its region, and
+ * sends everything else to the home region's API (functions/regional-api-app.ts). So it
+ * reads its own region's store table, and from the home region the coordination table
+ * (API keys, the rate limit, the ring config, transaction records for intents it meets)
+ * and the admin key; nothing else, in particular no other region's table.
+ */
+export const regionalApiFunction = {
+  /** The component is `Api<Region>`, e.g. `ApiEuWest1`. */
+  name: (region: string) => `Api${storeTableResource(region).slice('Store'.length)}`,
+  handler: 'functions/regional-api.handler',
+  timeoutSeconds: apiTimeoutSeconds,
+  regions: (): string[] =>
+    stageConfig.storeRegions.filter((region) => region !== stageConfig.homeRegion),
+  links: (region: string): Links => [
+    coordinationTable.resource,
+    storeTableResource(region),
+    adminApiKeySecret.resource,
+  ],
+}
+
+/**
+ * The edge: a Lambda@Edge origin-request function behind a CloudFront distribution
+ * (infra/edge.ts). Lambda@Edge takes no environment variables and no SST links: its
+ * configuration arrives in the CloudFront origin's custom headers, and it reads no AWS
+ * resource at all (it fetches the ring from the home API with the caller's key).
+ */
+export const edgeFunction = {
+  name: 'Edge',
+  /** Bundled by infra/edge.ts with esbuild (not SST's builder, which adds environment). */
+  entry: 'functions/edge.ts',
+  /** Where the deploy writes the bundle (`index.js`), the function's archive; under .sst/. */
+  artifactDirectory: '.sst/artifacts/meridian-edge',
+  /** Lambda@Edge functions live in us-east-1, whatever the home region. */
+  region: 'us-east-1',
+  /** An origin-request trigger may run up to 30 s; it waits at most for one ring load. */
+  timeoutSeconds: 10,
+  memoryMb: 128,
 }
 
 /** What ring migration handlers reach: the ring config, every store table, the task queue. */
@@ -161,10 +207,15 @@ export const bucketNotifications: BucketNotification[] = [
   },
 ]
 
-/** Every handler any piece of infra invokes: what must exist, export and bundle cleanly. */
+/**
+ * Every handler SST builds and deploys (once per function: the regional API once per
+ * region): what must exist, export and bundle cleanly. The edge function is built apart
+ * (`edgeFunction`).
+ */
 export function allHandlers(): string[] {
   return [
     apiFunction.handler,
+    ...regionalApiFunction.regions().map(() => regionalApiFunction.handler),
     ...queueSubscriptions.map((subscription) => subscription.handler),
     ...schedules.map((schedule) => schedule.handler),
     ...bucketNotifications.map((notification) => notification.handler),

@@ -4,6 +4,10 @@
 // shared by every request waiting for it. A load that fails (the caller's key can't read
 // the ring, the home region is down) leaves the edge routing by what it has, or, with
 // nothing, sending the request to the home region, which answers correctly for every key.
+// The home API's answer to GET /ring names the caller's tenant (`meridian-tenant`, set on
+// every authenticated answer): each load hands it to `onTenant`, and `learn` loads the ring
+// with one caller's key just to hear it (an origin-request trigger never sees an answer, so
+// this is the only way it learns a key's tenant).
 import { type Ring, ringFromConfig } from '@meridian/ring'
 
 export interface EdgeRingOptions {
@@ -12,6 +16,8 @@ export interface EdgeRingOptions {
   stalenessMs?: number
   fetch?: typeof fetch
   nowMs?: () => number
+  /** Told the tenant each successful load's answer names, with the key that loaded it. */
+  onTenant?: (authorization: string, tenant: string) => void
 }
 
 export interface LoadedRing {
@@ -53,8 +59,23 @@ export class EdgeRing {
     return this.loaded?.version
   }
 
+  /**
+   * Loads the ring with this caller's key (not shared with other callers' loads) and returns
+   * the tenant the answer names; undefined when the key can't read the ring.
+   */
+  async learn(authorization: string): Promise<string | undefined> {
+    return (await this.fetchRing(authorization))?.tenant
+  }
+
   private async load(authorization: string): Promise<LoadedRing | undefined> {
+    return (await this.fetchRing(authorization))?.loaded
+  }
+
+  private async fetchRing(
+    authorization: string,
+  ): Promise<{ loaded: LoadedRing; tenant: string | undefined } | undefined> {
     try {
+      const startedAtMs = this.nowMs()
       const response = await this.fetch(`${this.options.homeUrl}/ring`, {
         headers: { authorization },
       })
@@ -64,9 +85,12 @@ export class EdgeRing {
       }
       const status = (await response.json()) as { version: number; config: unknown }
       const ring = ringFromConfig(status.config)
-      const loaded = { version: status.version, ring, loadedAtMs: this.nowMs() }
+      // Aged from before the request, so the staleness bound covers the load itself.
+      const loaded = { version: status.version, ring, loadedAtMs: startedAtMs }
       if (!this.loaded || loaded.version >= this.loaded.version) this.loaded = loaded
-      return this.loaded
+      const tenant = response.headers.get('meridian-tenant') ?? undefined
+      if (tenant) this.options.onTenant?.(authorization, tenant)
+      return { loaded: this.loaded, tenant }
     } catch {
       return undefined
     }

@@ -41,8 +41,9 @@ export interface LocalRuntimeOptions {
   /** DynamoDB Local's port; a free one when absent (a bench puts a proxy in front of it). */
   dynamodbPort?: number
   /**
-   * Serve the edge tier: the edge (packages/edge) on `port`, and one API per store region on
-   * free ports it logs, each answering with its own `meridian-region`.
+   * Serve the edge tier: the edge (packages/edge) on `port`, the home API and one regional
+   * API per other store region on free ports it logs, each answering with its own
+   * `meridian-region`; the regional APIs run in regional mode, as on AWS.
    */
   edge?: boolean
   log?: (line: string) => void
@@ -149,8 +150,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 }
 
 /**
- * One API per store region (the same app: locally every region's table is in the one
- * engine, so what differs is the region each answers as) and the edge in front of them.
+ * The edge tier as `sst deploy` shapes it: the home region's API (the full app), one
+ * regional API per other store region (functions/regional-api-app.ts: it reads only its
+ * own region's store table and the coordination table, and sends everything else to the
+ * home API, as its Lambda does), and the edge in front of them.
  */
 async function edgeTier(
   apiFetch: (request: Request) => Response | Promise<Response>,
@@ -158,21 +161,26 @@ async function edgeTier(
   cleanups: Array<() => Promise<void>>,
 ): Promise<(request: Request) => Response | Promise<Response>> {
   const { createEdgeApp } = await import('@meridian/edge')
+  const { createRegionalApiApp } = await import('../../../functions/regional-api-app')
   const regionUrls: Record<string, string> = {}
-  for (const region of stageConfig.storeRegions) {
-    const server = await listen(async (request) => {
-      const answer = await apiFetch(request)
-      const headers = new Headers(answer.headers)
-      headers.set('meridian-region', region)
-      return new Response(answer.body, { status: answer.status, headers })
-    }, 0)
+  const serveOnFreePort = async (
+    region: string,
+    fetch: (request: Request) => Response | Promise<Response>,
+  ) => {
+    const server = await listen(fetch, 0)
     cleanups.push(() => closeServer(server))
     const address = server.address()
     const port = typeof address === 'object' && address ? address.port : 0
     regionUrls[region] = `http://127.0.0.1:${port}`
     log(`api ${region}: ${regionUrls[region]}`)
   }
-  return createEdgeApp({ homeRegion: stageConfig.homeRegion, regionUrls }).fetch
+  const home = stageConfig.homeRegion
+  await serveOnFreePort(home, apiFetch)
+  for (const region of stageConfig.storeRegions.filter((candidate) => candidate !== home)) {
+    const app = createRegionalApiApp({ servedRegion: region, homeApiUrl: regionUrls[home]! })
+    await serveOnFreePort(region, app.fetch)
+  }
+  return createEdgeApp({ homeRegion: home, regionUrls }).fetch
 }
 
 function listen(

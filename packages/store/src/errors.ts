@@ -142,6 +142,22 @@ export class InvalidRingConfigError extends StoreError {
   }
 }
 
+/**
+ * The ring sends a key to a region this service has no store for. A regional API (edge
+ * mode) holds only its own region's store: when the ring changes under a request it
+ * decided to serve itself, this is how it learns to send the request home instead. Thrown
+ * before any write of the attempt that meets it.
+ */
+export class RegionNotServedError extends InvalidRingConfigError {
+  override name = 'RegionNotServedError'
+  constructor(
+    readonly region: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
 /** The ring config could not be loaded and the cached copy is older than the staleness bound. */
 export class RingUnavailableError extends StoreError {
   override name = 'RingUnavailableError'

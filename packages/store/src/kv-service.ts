@@ -35,6 +35,7 @@ import {
   KeyMovedError,
   KeyNotFoundError,
   QuorumNotReachedError,
+  RegionNotServedError,
   RingChangingError,
   StaleFenceError,
   StaleRingError,
@@ -417,8 +418,14 @@ export class KvService {
 
   private singleRoute(routed: string, ring: CurrentRing): SingleRoute {
     const replica = (node: RingNode | undefined): Replica => {
-      const store = node && this.stores[node.region]
-      if (!node || !store) throw new InvalidRingConfigError(`no store for the owner of ${routed}`)
+      if (!node) throw new InvalidRingConfigError(`no owner for ${routed}`)
+      const store = this.stores[node.region]
+      if (!store) {
+        throw new RegionNotServedError(
+          node.region,
+          `no store for ${node.region}, the owner of ${routed}`,
+        )
+      }
       return { node, store }
     }
     const target = replica(ring.router.preferenceList(routed, 1)[0])
@@ -429,22 +436,46 @@ export class KvService {
   }
 
   private async route(routed: string): Promise<{ config: RingConfig; replicas: Replica[] }> {
-    const { config, router } = await this.ring.current()
+    const ring = await this.ring.current()
+    const replicas = this.replicaNodes(routed, ring).map((node) => {
+      const store = this.stores[node.region]
+      if (!store) throw new RegionNotServedError(node.region, `no store for region ${node.region}`)
+      return { node, store }
+    })
+    return { config: ring.config, replicas }
+  }
+
+  /** The key's R replica nodes under `ring`: the first R distinct regions of its preference list. */
+  private replicaNodes(routed: string, ring: CurrentRing): RingNode[] {
     const wanted = this.replication.replicas
-    let nodes = router.preferenceList(routed, wanted)
+    let nodes = ring.router.preferenceList(routed, wanted)
     if (distinctRegions(nodes).length < wanted)
-      nodes = router.preferenceList(routed, config.nodes.length)
-    const replicas = distinctRegions(nodes)
-      .slice(0, wanted)
-      .map((node) => {
-        const store = this.stores[node.region]
-        if (!store) throw new InvalidRingConfigError(`no store for region ${node.region}`)
-        return { node, store }
-      })
+      nodes = ring.router.preferenceList(routed, ring.config.nodes.length)
+    const replicas = distinctRegions(nodes).slice(0, wanted)
     if (replicas.length < wanted) {
       throw new InvalidRingConfigError(`the ring has fewer than ${wanted} regions`)
     }
-    return { config, replicas }
+    return replicas
+  }
+
+  /**
+   * Where a request for the key would go now, without touching a store: the regions of its
+   * replicas (R = 1: its owner) under the ring handlers route by, and whether the ring is
+   * migrating (then an R = 1 request may also reach the key's old owner). A regional API
+   * serves a key itself only when this names its own region alone and the ring is stable.
+   */
+  async placement(
+    tenant: string,
+    key: string,
+  ): Promise<{ ringVersion: number; migrating: boolean; regions: string[] }> {
+    assertValidKey(key)
+    const ring = await this.ring.current()
+    const regions = this.replicaNodes(storageKey(tenant, key), ring).map((node) => node.region)
+    return {
+      ringVersion: ring.config.version,
+      migrating: ring.config.migration !== undefined || ring.previous !== undefined,
+      regions,
+    }
   }
 
   /**

@@ -19,6 +19,11 @@
 //   X-Ray, one Powertools commons) → on the links SST's Runtime.Build receives and the
 //   bundles built for it, and on the IAM policy SST derives from the links.
 // Nothing is left to the stand-ins, so test/support/sst-stand-ins.ts is gone.
+
+import { readdirSync, readFileSync } from 'node:fs'
+import { builtinModules } from 'node:module'
+import { join } from 'node:path'
+import { runInNewContext } from 'node:vm'
 import {
   adminApiKeySecret,
   allHandlers,
@@ -27,14 +32,19 @@ import {
   bucketNotifications,
   coordinationTable,
   dataBucket,
+  edgeFunction,
   queues as queueDefinitions,
   queueSubscriptions,
+  regionalApiFunction,
   schedules,
   stageConfig,
+  storeTableResource,
   type TableDefinition,
   tables,
 } from '@meridian/aws'
+import { edgeConfigHeaders, parseEdgeConfig } from '@meridian/edge'
 import { createTableInput, repositoryRoot } from '@meridian/local'
+import type { CloudFrontRequest, CloudFrontRequestEvent } from 'aws-lambda'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { productionPackages } from '../../support/bundle-functions'
 import {
@@ -100,6 +110,16 @@ function lambdaFunctions(run: SstRun) {
   return run.ofType('aws:lambda/function:Function')
 }
 
+/** The Lambda@Edge trigger: the one function SST does not build (infra/edge.ts). */
+function edgeTrigger(run: SstRun): RecordedResource {
+  return run.byName(`${edgeFunction.name}Function`)
+}
+
+/** The functions SST builds and deploys: every function but the edge trigger. */
+function sstFunctions(run: SstRun): RecordedResource[] {
+  return lambdaFunctions(run).filter((fn) => fn.name !== `${edgeFunction.name}Function`)
+}
+
 function lambdaFor(run: SstRun, handler: string): RecordedResource {
   const found = lambdaFunctions(run).filter((fn) => fn.inputs.handler === handler)
   expect(found, `functions with handler ${handler}`).toHaveLength(1)
@@ -109,6 +129,12 @@ function lambdaFor(run: SstRun, handler: string): RecordedResource {
 /** The role resource a function runs as, found by the ARN the function was given. */
 function roleOf(run: SstRun, fn: RecordedResource): RecordedResource {
   return run.ofType('aws:iam/role:Role').find((role) => role.state.arn === fn.inputs.role)!
+}
+
+/** A role's trust policy, given as an object or its JSON (the AWS provider takes either). */
+function trustOf(role: RecordedResource): { Statement: unknown[] } {
+  const policy = role.inputs.assumeRolePolicy
+  return typeof policy === 'string' ? JSON.parse(policy) : (policy as { Statement: unknown[] })
 }
 
 interface PolicyStatement {
@@ -368,8 +394,10 @@ describe('queues', () => {
 describe('functions', () => {
   it('deploys one function per handler of the shared wiring: Node 22, arm64, 1024 MB, its timeout, no active tracing', () => {
     for (const run of [production, dev]) {
-      const functions = lambdaFunctions(run)
+      const functions = sstFunctions(run)
       expect(functions.map((fn) => fn.inputs.handler).sort()).toEqual(allHandlers().sort())
+      // Besides them, only the edge trigger (checked in 'the edge tier').
+      expect(lambdaFunctions(run)).toHaveLength(functions.length + 1)
       for (const declared of declaredHandlers) {
         const fn = lambdaFor(run, declared.handler)
         expect(fn.inputs).toMatchObject({
@@ -403,7 +431,10 @@ describe('functions', () => {
       authorizationType: 'NONE',
       invokeMode: 'RESPONSE_STREAM',
     })
-    expect(production.ofType('aws:lambda/functionUrl:FunctionUrl')).toHaveLength(1)
+    // One more per regional API ('regional APIs' below checks theirs).
+    expect(production.ofType('aws:lambda/functionUrl:FunctionUrl')).toHaveLength(
+      1 + regionalApiFunction.regions().length,
+    )
   })
 
   it('runs each schedule as an EventBridge rule at its rate, targeting its function', () => {
@@ -462,14 +493,16 @@ describe('functions', () => {
   it('lets only Lambda assume a function role (SST 3.19.3 would also trust the account root)', () => {
     for (const run of [production, dev]) {
       for (const fn of lambdaFunctions(run)) {
-        // A policy document as an object or its JSON; the AWS provider takes either.
-        const policy = roleOf(run, fn).inputs.assumeRolePolicy
-        const trust = typeof policy === 'string' ? JSON.parse(policy) : policy
-        expect(trust.Statement, String(fn.inputs.handler)).toEqual([
+        // Lambda@Edge replicates its function: its role must also trust edgelambda.
+        const services =
+          fn === edgeTrigger(run)
+            ? ['lambda.amazonaws.com', 'edgelambda.amazonaws.com']
+            : 'lambda.amazonaws.com'
+        expect(trustOf(roleOf(run, fn)).Statement, String(fn.inputs.handler)).toEqual([
           expect.objectContaining({
             Effect: 'Allow',
             Action: 'sts:AssumeRole',
-            Principal: { Service: 'lambda.amazonaws.com' },
+            Principal: { Service: services },
           }),
         ])
       }
@@ -600,5 +633,295 @@ describe('function bundles (built through Runtime.Build as SST builds them)', ()
       const copies = new Set(commons.map((input) => input.split('/commons/')[0]))
       expect(copies.size, build.handler).toBeLessThanOrEqual(1)
     }
+  })
+})
+
+describe('regional APIs (the edge tier)', () => {
+  const regionalRegions = regionalApiFunction.regions()
+
+  function regionalApi(run: SstRun, region: string): RecordedResource {
+    return run.byName(`${regionalApiFunction.name(region)}Function`)
+  }
+
+  it('deploys one per store region but the home region, in that region through its store table’s provider', () => {
+    expect(regionalRegions.sort()).toEqual(
+      stageConfig.storeRegions.filter((region) => region !== stageConfig.homeRegion).sort(),
+    )
+    expect(regionalRegions.length).toBeGreaterThan(0)
+    for (const run of [production, dev]) {
+      const deployed = sstFunctions(run).filter(
+        (fn) => fn.inputs.handler === regionalApiFunction.handler,
+      )
+      expect(deployed).toHaveLength(regionalRegions.length)
+      for (const region of regionalRegions) {
+        const fn = regionalApi(run, region)
+        expect(fn.inputs.handler).toBe(regionalApiFunction.handler)
+        expect(fn.region).toBe(region)
+        expect(fn.provider).toContain(`::${storeTableResource(region)}Provider::`)
+        expect(String(fn.state.arn)).toContain(`:lambda:${region}:`)
+        expect(fn.inputs).toMatchObject({
+          runtime: 'nodejs22.x',
+          architectures: ['arm64'],
+          timeout: regionalApiFunction.timeoutSeconds,
+        })
+      }
+    }
+  })
+
+  it('serves each on a public function URL in response streaming mode, in its region', () => {
+    for (const region of regionalRegions) {
+      const fn = regionalApi(production, region)
+      const url = production.byName(`${regionalApiFunction.name(region)}Url`)
+      expect(url.inputs).toMatchObject({
+        functionName: fn.inputs.name,
+        authorizationType: 'NONE',
+        invokeMode: 'RESPONSE_STREAM',
+      })
+      expect(url.region).toBe(region)
+    }
+  })
+
+  it('puts each in regional mode through its environment: its region and the home API URL', () => {
+    const homeUrl = production.byName(`${apiFunction.name}Url`).state.functionUrl
+    for (const region of regionalRegions) {
+      const variables = (
+        regionalApi(production, region).inputs.environment as {
+          variables: Record<string, string>
+        }
+      ).variables
+      expect(variables.MERIDIAN_SERVED_REGION).toBe(region)
+      expect(variables.MERIDIAN_HOME_API_URL).toBe(homeUrl)
+      expect(JSON.stringify(variables)).not.toContain(adminKeyValue)
+    }
+  })
+
+  it('grants each its own store table and the coordination table, nothing else', () => {
+    for (const run of [production, dev]) {
+      for (const region of regionalRegions) {
+        const fn = regionalApi(run, region)
+        const expected = [coordinationTable.resource, storeTableResource(region)].flatMap((name) =>
+          expectedLinkGrants(run, name),
+        )
+        expect(grants(inlineStatements(roleOf(run, fn))), region).toEqual(expected.sort())
+        // No other region's table, no queue, no bucket.
+        const granted = JSON.stringify(inlineStatements(roleOf(run, fn)))
+        for (const other of stageConfig.storeRegions.filter((candidate) => candidate !== region))
+          expect(granted).not.toContain(
+            String(tableResource(run, tables.find((t) => t.region === other)!).state.arn),
+          )
+      }
+    }
+  })
+
+  it('links each to its own store table, the coordination table and the admin key, which is what its code names', () => {
+    const builds = production.builds.filter(
+      (build) => build.handler === regionalApiFunction.handler,
+    )
+    expect(builds).toHaveLength(regionalRegions.length)
+    const linkSets = builds.map((build) => Object.keys(build.links).sort())
+    expect(linkSets.sort()).toEqual(
+      regionalRegions.map((region) => [...regionalApiFunction.links(region)].sort()).sort(),
+    )
+    for (const build of builds) {
+      expect(build.links[adminApiKeySecret.resource]).toMatchObject({ value: adminKeyValue })
+      // The store table it reads is `storeTableResource(MERIDIAN_SERVED_REGION)`, so the
+      // bundle names the store tables only through that function; every other resource it
+      // can name is linked. (test/integration/edge checks it calls no other region's table.)
+      const reachable = [...reachableResources(build.bundle.code)].filter(
+        (name) => !name.startsWith('Store'),
+      )
+      expect(reachable.sort()).toEqual([adminApiKeySecret.resource, coordinationTable.resource])
+      expect(build.bundle.code).not.toContain('function storeTables')
+    }
+  })
+})
+
+describe('the edge (Lambda@Edge behind CloudFront)', () => {
+  /**
+   * The trigger's code as the deploy program built it: the `index.js` of the directory its
+   * FileArchive names. (Pulumi's mocks lose an archive's path, so the file is read where
+   * infra/edge.ts writes it, from the run that just evaluated it.)
+   */
+  async function edgeCode(run: SstRun): Promise<string> {
+    expect(edgeTrigger(run).inputs.code).toMatchObject({ __pulumiArchive: true })
+    const directory = join(repositoryRoot, edgeFunction.artifactDirectory)
+    expect(readdirSync(directory)).toEqual(['index.js'])
+    return readFileSync(join(directory, 'index.js'), 'utf8')
+  }
+
+  function distribution(run: SstRun): RecordedResource {
+    const found = run.ofType('aws:cloudfront/distribution:Distribution')
+    expect(found).toHaveLength(1)
+    return found[0]!
+  }
+
+  it('creates the edge function in us-east-1, published, with no environment, on Node 22 x86_64', () => {
+    for (const run of [production, dev]) {
+      const fn = edgeTrigger(run)
+      expect(fn.region).toBe('us-east-1')
+      expect(run.byName(`${edgeFunction.name}Provider`).inputs.region).toBe('us-east-1')
+      expect(fn.provider).toContain(`::${edgeFunction.name}Provider::`)
+      expect(fn.inputs).toMatchObject({
+        publish: true,
+        runtime: 'nodejs22.x',
+        architectures: ['x86_64'],
+        handler: 'index.handler',
+        timeout: edgeFunction.timeoutSeconds,
+        memorySize: edgeFunction.memoryMb,
+      })
+      expect(fn.inputs.environment).toBeUndefined()
+      expect(fn.inputs.layers).toBeUndefined()
+      expect(fn.inputs.vpcConfig).toBeUndefined()
+    }
+  })
+
+  it('runs it with a role lambda.amazonaws.com and edgelambda.amazonaws.com assume, granted logs only', () => {
+    const role = roleOf(production, edgeTrigger(production))
+    expect(trustOf(role).Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Principal: { Service: ['lambda.amazonaws.com', 'edgelambda.amazonaws.com'] },
+      },
+    ])
+    expect(role.inputs.managedPolicyArns).toEqual([
+      'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+    ])
+    expect(role.inputs.inlinePolicies ?? []).toEqual([])
+  })
+
+  it('associates its published version as the origin-request trigger of the only behavior, caching nothing', () => {
+    for (const run of [production, dev]) {
+      const fn = edgeTrigger(run)
+      const inputs = distribution(run).inputs as {
+        defaultCacheBehavior: Record<string, unknown>
+        orderedCacheBehaviors?: unknown[]
+        enabled: boolean
+      }
+      expect(inputs.enabled).toBe(true)
+      expect(inputs.orderedCacheBehaviors ?? []).toEqual([])
+      expect(inputs.defaultCacheBehavior).toMatchObject({
+        targetOriginId: 'home-api',
+        cachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', // Managed-CachingDisabled
+        originRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac', // AllViewerExceptHostHeader
+        lambdaFunctionAssociations: [
+          { eventType: 'origin-request', lambdaArn: fn.state.qualifiedArn, includeBody: false },
+        ],
+      })
+      // A numbered version, not $LATEST or an alias.
+      expect(String(fn.state.qualifiedArn)).toMatch(/:function:[^:]+:\d+$/)
+      expect([...(inputs.defaultCacheBehavior.allowedMethods as string[])].sort()).toEqual([
+        'DELETE',
+        'GET',
+        'HEAD',
+        'OPTIONS',
+        'PATCH',
+        'POST',
+        'PUT',
+      ])
+    }
+  })
+
+  it('sends to the home API by default and configures the trigger through the origin’s custom headers', () => {
+    const origins = distribution(production).inputs.origins as Array<{
+      originId: string
+      domainName: string
+      customOriginConfig: Record<string, unknown>
+      customHeaders: Array<{ name: string; value: string }>
+    }>
+    expect(origins).toHaveLength(1)
+    const [origin] = origins
+    const homeUrl = String(production.byName(`${apiFunction.name}Url`).state.functionUrl)
+    expect(origin!.domainName).toBe(new URL(homeUrl).host)
+    expect(origin!.customOriginConfig).toMatchObject({ originProtocolPolicy: 'https-only' })
+    const headers = Object.fromEntries(origin!.customHeaders.map((h) => [h.name, h.value]))
+    const config = parseEdgeConfig(
+      headers[edgeConfigHeaders.homeRegion],
+      headers[edgeConfigHeaders.regionUrls],
+    )
+    const urlOf = (region: string) =>
+      String(
+        production.byName(
+          `${region === stageConfig.homeRegion ? apiFunction.name : regionalApiFunction.name(region)}Url`,
+        ).state.functionUrl,
+      ).replace(/\/+$/, '')
+    expect(config).toEqual({
+      homeRegion: stageConfig.homeRegion,
+      regionUrls: Object.fromEntries(
+        stageConfig.storeRegions.map((region) => [region, urlOf(region)]),
+      ),
+    })
+  })
+
+  it('outputs the edge URL (the distribution’s domain) beside the API URL', () => {
+    for (const run of [production, dev]) {
+      expect(run.outputs.edge).toBe(`https://${distribution(run).state.domainName}`)
+      expect(run.outputs.api).toBe(run.byName(`${apiFunction.name}Url`).state.functionUrl)
+    }
+  })
+
+  it('builds a bundle far within the Lambda@Edge limit, with no Node built-in and no AWS SDK', async () => {
+    const code = await edgeCode(production)
+    const bytes = Buffer.byteLength(code)
+    console.log(`edge bundle: ${Math.round(bytes / 1024)} KiB`)
+    // The limit is 1 MB zipped for viewer triggers, 50 MB for origin triggers; this is the
+    // unzipped file.
+    expect(bytes).toBeLessThan(1024 * 1024)
+    expect(bytes).toBeLessThan(128 * 1024)
+    const required = [...code.matchAll(/require\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]!)
+    const imported = [...code.matchAll(/\bfrom\s*["']([^"']+)["']/g)].map((m) => m[1]!)
+    const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]))
+    expect([...required, ...imported].filter((name) => builtins.has(name))).toEqual([])
+    expect([...required, ...imported]).toEqual([])
+    expect(code).not.toContain('@aws-sdk')
+    expect(code).not.toContain('process.env')
+  })
+
+  it('exports a handler that, built, leaves a request without edge config as it came', async () => {
+    const module = { exports: {} as { handler?: (event: CloudFrontRequestEvent) => unknown } }
+    runInNewContext(await edgeCode(production), {
+      module,
+      exports: module.exports,
+      URL,
+      Headers,
+      fetch: () => Promise.reject(new Error('no network here')),
+    })
+    expect(typeof module.exports.handler).toBe('function')
+    const request: CloudFrontRequest = {
+      clientIp: '203.0.113.178',
+      method: 'GET',
+      uri: '/kv/a',
+      querystring: '',
+      headers: { host: [{ key: 'Host', value: 'example.org' }] },
+      origin: {
+        custom: {
+          customHeaders: {},
+          domainName: 'example.org',
+          keepaliveTimeout: 5,
+          path: '',
+          port: 443,
+          protocol: 'https',
+          readTimeout: 30,
+          sslProtocols: ['TLSv1.2'],
+        },
+      },
+    }
+    const event = {
+      Records: [
+        {
+          cf: {
+            config: {
+              distributionDomainName: 'd111111abcdef8.cloudfront.net',
+              distributionId: 'EDFDVBD6EXAMPLE',
+              eventType: 'origin-request',
+              requestId: '4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==',
+            },
+            request,
+          },
+        },
+      ],
+    } as CloudFrontRequestEvent
+    const answer = (await module.exports.handler!(event)) as CloudFrontRequest
+    expect(answer.origin?.custom?.domainName).toBe('example.org')
   })
 })

@@ -23,6 +23,19 @@ const cases: Record<SettingName, { valid: [string, unknown]; invalid: string; ex
       expected: 'region=url pairs',
     },
     MERIDIAN_RUNNING_JOBS_PER_TENANT_MAX: { valid: ['4', 4], invalid: 'ten', expected: 'integer' },
+    MERIDIAN_SERVED_REGION: {
+      valid: ['eu-west-1', 'eu-west-1'],
+      invalid: 'europe',
+      expected: 'AWS region',
+    },
+    MERIDIAN_HOME_API_URL: {
+      valid: [
+        'https://abc.lambda-url.us-east-1.on.aws/',
+        'https://abc.lambda-url.us-east-1.on.aws/',
+      ],
+      invalid: 'ftp://example.com',
+      expected: 'http(s) URL',
+    },
     PORT: { valid: ['8080', 8080], invalid: '70000', expected: 'from 0 to 65535' },
     MERIDIAN_PERSIST: { valid: ['0', false], invalid: 'yes', expected: '1, 0, true or false' },
     MERIDIAN_DATA_DIR: { valid: ['/var/meridian', '/var/meridian'], invalid: '', expected: '' },

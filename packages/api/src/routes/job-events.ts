@@ -10,7 +10,7 @@
 // Each `progress` event's id is a digest of the job it carries, so a reconnect whose
 // Last-Event-ID names the job as it still is starts without repeating it: the client
 // resumes where it left off and sees only changes.
-import { apiFunction } from '@meridian/aws'
+import { apiTimeoutSeconds } from '@meridian/aws'
 import { isTerminal, type JobService } from '@meridian/mapreduce'
 import type { Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
@@ -21,7 +21,7 @@ import { ProblemError } from '../problem'
 export const streamEndMarginMs = 5_000
 
 /** How long one stream may run on the API function (its timeout less the margin). */
-export const eventStreamBudgetMs = apiFunction.timeoutSeconds * 1000 - streamEndMarginMs
+export const eventStreamBudgetMs = apiTimeoutSeconds * 1000 - streamEndMarginMs
 
 /** The client waits this long before reconnecting after `reconnect`. */
 export const reconnectRetryMs = 1_000
