@@ -90,7 +90,7 @@ export const settingsSchema = z.object({
   MERIDIAN_DATA_DIR: variable(z.string().default('.data')),
   MERIDIAN_CONCURRENCY: variable(integer(1, 256).optional()),
   MERIDIAN_ADMIN_KEY: variable(apiKey.optional()),
-  MERIDIAN_EDGE: variable(flag.default(false)),
+  MERIDIAN_EDGE: variable(flag.default(true)),
 })
 
 export type Settings = z.output<typeof settingsSchema>

@@ -4,8 +4,8 @@
 // MERIDIAN_PERSIST (default 1: keep DynamoDB data and S3 objects under MERIDIAN_DATA_DIR,
 // default .data; 0 for a throwaway run), MERIDIAN_CONCURRENCY for the number of
 // invocation threads (default: cores), MERIDIAN_ADMIN_KEY for the bootstrap admin API
-// key (default: a new one, printed once), and MERIDIAN_EDGE=1 to serve the edge tier on
-// PORT with one API per store region behind it.
+// key (default: a new one, printed once), and MERIDIAN_EDGE (default 1: the edge tier on
+// PORT with one API per store region behind it, as deployed; 0: the home API alone on PORT).
 // First: it sets environment defaults that must be in place before the SDK loads.
 import './process-defaults'
 import { parseSettings, SettingsError } from '@meridian/aws'

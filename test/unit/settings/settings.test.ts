@@ -40,7 +40,7 @@ const cases: Record<SettingName, { valid: [string, unknown]; invalid: string; ex
     MERIDIAN_PERSIST: { valid: ['0', false], invalid: 'yes', expected: '1, 0, true or false' },
     MERIDIAN_DATA_DIR: { valid: ['/var/meridian', '/var/meridian'], invalid: '', expected: '' },
     MERIDIAN_CONCURRENCY: { valid: ['3', 3], invalid: 'abc', expected: 'integer from 1 to 256' },
-    MERIDIAN_EDGE: { valid: ['1', true], invalid: 'on', expected: '1, 0, true or false' },
+    MERIDIAN_EDGE: { valid: ['0', false], invalid: 'on', expected: '1, 0, true or false' },
     MERIDIAN_ADMIN_KEY: {
       valid: [`mrd_${'a'.repeat(16)}_${'B'.repeat(43)}`, `mrd_${'a'.repeat(16)}_${'B'.repeat(43)}`],
       invalid: 'mrd_secret-looking',
@@ -61,7 +61,7 @@ describe('settings', () => {
       PORT: 3000,
       MERIDIAN_PERSIST: true,
       MERIDIAN_DATA_DIR: '.data',
-      MERIDIAN_EDGE: false,
+      MERIDIAN_EDGE: true,
     })
   })
 
