@@ -20,7 +20,7 @@ import {
   GetItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
-import { dynamoClient, stageConfig, storeTableResource } from '@meridian/aws'
+import { dynamoClient, stageConfig, storeClient, storeTableResource } from '@meridian/aws'
 import { startLocalRuntime } from '@meridian/local'
 import { countHttpRequests, newRequestCounter } from './support/count-requests'
 import type { LoadJob, LoadResult } from './support/http-load'
@@ -50,10 +50,12 @@ const loader = fork(fileURLToPath(new URL('./support/http-load.ts', import.meta.
   execArgv: ['--import', 'tsx'],
 })
 try {
-  // Every DynamoDB client the API uses, counted (the app made them at import).
+  // Every DynamoDB client the API uses, counted (the app made them at import): the
+  // coordination table's (keys, rate-limit leases, ring) and each store region's.
   const apiCalls = newRequestCounter()
   for (const region of new Set([stageConfig.homeRegion, ...stageConfig.storeRegions]))
     countHttpRequests(dynamoClient(region), apiCalls)
+  for (const region of stageConfig.storeRegions) countHttpRequests(storeClient(region), apiCalls)
 
   const admin = { authorization: `Bearer ${runtime.adminApiKey}` }
   const created = await fetch(`${runtime.url}/admin/keys`, {
