@@ -171,10 +171,13 @@ try {
     p99Ms: number
     dynamodbCalls: number
     requests: number
+    /** This process's CPU time (user + system) per request: the API's, or the raw loops'. */
+    cpuMicrosPerRequest: number
   }
 
   async function apiPhase(method: 'GET' | 'PUT', seconds: number): Promise<Phase> {
     apiCalls.reset()
+    const cpuStarted = process.cpuUsage()
     const result = await load({
       method,
       headers,
@@ -185,16 +188,22 @@ try {
       throw new Error(
         `${method} through the API: ${result.non2xx} non-2xx, ${result.errors} errors`,
       )
+    const cpu = process.cpuUsage(cpuStarted)
     return {
       perSec: result.ok / result.durationSeconds,
       p99Ms: result.p99Ms,
       dynamodbCalls: apiCalls.total(),
       requests: result.ok,
+      cpuMicrosPerRequest: (cpu.user + cpu.system) / result.ok,
     }
   }
 
-  async function rawPhase(call: (index: number) => Promise<unknown>, seconds: number) {
+  async function rawPhase(
+    call: (index: number) => Promise<unknown>,
+    seconds: number,
+  ): Promise<Phase> {
     rawCalls.reset()
+    const cpuStarted = process.cpuUsage()
     const latencies: number[] = []
     let next = 0
     const started = performance.now()
@@ -209,17 +218,21 @@ try {
       }),
     )
     const elapsedSeconds = (performance.now() - started) / 1000
+    const cpu = process.cpuUsage(cpuStarted)
     latencies.sort((a, b) => a - b)
     return {
       perSec: latencies.length / elapsedSeconds,
       p99Ms: latencies[Math.ceil(latencies.length * 0.99) - 1]!,
       dynamodbCalls: rawCalls.total(),
       requests: latencies.length,
+      cpuMicrosPerRequest: (cpu.user + cpu.system) / latencies.length,
     }
   }
 
   const perSec = (phases: Phase[]) => median(phases.map((phase) => phase.perSec))
   const p99 = (phases: Phase[]) => median(phases.map((phase) => phase.p99Ms))
+  const cpuPer = (phases: Phase[]) =>
+    Math.round(median(phases.map((phase) => phase.cpuMicrosPerRequest)))
   // Calls per request over every measured pass together (amortizes lease and ring refreshes).
   const callsPer = (phases: Phase[]) =>
     phases.reduce((sum, phase) => sum + phase.dynamodbCalls, 0) /
@@ -253,6 +266,9 @@ try {
     }
     console.log(
       `rtt ${roundTripMs} ms, per pass: API GET ${samples.apiGet.map((p) => round(p.perSec)).join(' ')}, raw GET ${samples.rawGet.map((p) => round(p.perSec)).join(' ')}, API PUT ${samples.apiPut.map((p) => round(p.perSec)).join(' ')}, raw PUT ${samples.rawPut.map((p) => round(p.perSec)).join(' ')} (req/s); raw calls per request ${round(callsPer(samples.rawGet), 3)}/${round(callsPer(samples.rawPut), 3)}; rate limit ${process.env.MERIDIAN_RATE_LIMIT_PER_SECOND}/s per key`,
+    )
+    console.log(
+      `rtt ${roundTripMs} ms, CPU of the measured process per request (median): API GET ${cpuPer(samples.apiGet)} µs, raw GET ${cpuPer(samples.rawGet)} µs, API PUT ${cpuPer(samples.apiPut)} µs, raw PUT ${cpuPer(samples.rawPut)} µs`,
     )
     return {
       getPerSec: round(perSec(samples.apiGet)),
