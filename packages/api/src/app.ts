@@ -129,7 +129,16 @@ export function createApp(dependencies: AppDependencies) {
   })
 
   app.use('*', (c, next) => {
+    // GET and HEAD carry no body (the Fetch spec forbids one), and a declared length
+    // without chunking decides at once, as bodyLimit itself would (the HTTP parser reads no
+    // more than it). Asking bodyLimit first makes @hono/node-server build a full Web Request
+    // and body stream: about 4% of a GET's CPU under load and 8% of a PUT's.
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next()
     const maxSize = requestBodyBytesMaxFor(c.req.path)
+    const declaredLength = c.req.header('content-length')
+    if (declaredLength !== undefined && c.req.header('transfer-encoding') === undefined) {
+      if (Number.parseInt(declaredLength, 10) <= maxSize) return next()
+    }
     return bodyLimit({
       maxSize,
       onError: () => {

@@ -10,7 +10,7 @@ import {
   publishMetrics,
   runWithCorrelationId,
 } from '@meridian/aws'
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import type { AppEnv } from './app'
 
 export interface RequestLog {
@@ -29,8 +29,8 @@ export function observability(logRequest?: (entry: RequestLog) => void): Middlew
     const requestId = crypto.randomUUID()
     const correlationId = acceptableCorrelationId(c.req.header(correlationHeader)) ?? requestId
     await runWithCorrelationId(correlationId, next)
-    c.header('x-request-id', requestId)
-    c.header(correlationHeader, correlationId)
+    setResponseHeader(c, 'x-request-id', requestId)
+    setResponseHeader(c, correlationHeader, correlationId)
     logRequest?.({
       requestId,
       correlationId,
@@ -40,6 +40,22 @@ export function observability(logRequest?: (entry: RequestLog) => void): Middlew
       durationMs: Math.round(performance.now() - started),
       tenant: c.get('tenant'),
     })
+  }
+}
+
+/**
+ * Sets a header on the finished response in place. `c.header()` after `next()` rebuilds the
+ * response around its body, which turns @hono/node-server's lightweight response (body and
+ * headers kept as given, written to the socket at once) into a full Web Response whose body
+ * is then read back through a stream: measured at about 8% of the API's CPU per GET under
+ * load. Headers of a response made elsewhere (a `fetch` answer) may be immutable; those
+ * still go through `c.header()`.
+ */
+function setResponseHeader(c: Context, name: string, value: string): void {
+  try {
+    c.res.headers.set(name, value)
+  } catch {
+    c.header(name, value)
   }
 }
 

@@ -41,6 +41,11 @@ export interface LocalRuntimeOptions {
   /** DynamoDB Local's port; a free one when absent (a bench puts a proxy in front of it). */
   dynamodbPort?: number
   /**
+   * Where the API and the handlers reach DynamoDB instead of DynamoDB Local's own endpoint:
+   * a bench puts a latency proxy there. The runtime creates the tables directly.
+   */
+  dynamodbClientEndpoint?: string
+  /**
    * Serve the edge tier: the edge (packages/edge) on `port`, the home API and one regional
    * API per other store region on free ports it logs, each answering with its own
    * `meridian-region`; the regional APIs run in regional mode, as on AWS.
@@ -72,7 +77,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const resources = await bootstrapResources({ stage, region, endpoints: engines })
     // Set before anything imports `sst`: Resource reads the environment once, at load.
     const adminApiKey = options.adminApiKey ?? generateApiKey().key
-    Object.assign(process.env, resourceEnvironment(resources, engines, adminApiKey))
+    const clientEndpoints = options.dynamodbClientEndpoint
+      ? { ...engines, dynamodbEndpoint: options.dynamodbClientEndpoint }
+      : engines
+    Object.assign(process.env, resourceEnvironment(resources, clientEndpoints, adminApiKey))
 
     const pool = new WorkerPool({ rootDirectory: repositoryRoot, size: options.concurrency })
     cleanups.push(() => pool.close())

@@ -61,6 +61,13 @@ export class RingCache {
   private readonly nowMs: () => number
   private entry: CacheEntry | undefined
   private loading: Promise<CacheEntry> | undefined
+  /**
+   * The last config built, as its JSON, with what was built from it. A reload every
+   * `stalenessMs` usually finds the same config; building its routers again (a range table
+   * over every vnode) cost tens of milliseconds of the event loop under load each time.
+   * Routers are immutable, so an unchanged config reuses them.
+   */
+  private lastBuilt: { json: string; ring: CurrentRing } | undefined
 
   constructor(options: RingCacheOptions) {
     this.options = options
@@ -121,6 +128,14 @@ export class RingCache {
   }
 
   private built(config: RingConfig): CurrentRing {
+    const json = JSON.stringify(config)
+    if (this.lastBuilt?.json === json) return this.lastBuilt.ring
+    const ring = this.buildRouters(config)
+    this.lastBuilt = { json, ring }
+    return ring
+  }
+
+  private buildRouters(config: RingConfig): CurrentRing {
     const migration = config.migration
     const router = (c: RingConfig) =>
       this.options.routerFactory({ ...layoutOf(c), version: c.version })
