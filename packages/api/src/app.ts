@@ -234,6 +234,9 @@ function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
   }
 }
 
+/** At most one ring reload per this interval because a request named a newer version. */
+export const ringHintReloadIntervalMs = 250
+
 /**
  * What the edge tier (packages/edge) reads and sends. Answers name the region that served
  * them (`meridian-region`), the ring version KV routing used (`meridian-ring-version`) and,
@@ -242,14 +245,25 @@ function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
  * `meridian-ring-version`) reloads the ring first, so a fresh edge never meets a stale API.
  */
 function edgeHeaders(dependencies: AppDependencies): MiddlewareHandler {
+  // The version a request names is the caller's word, read before auth: reloading on every
+  // request that names a newer one would let anyone cost a DynamoDB read per request. At
+  // most one hint-driven reload per interval (an honest edge is at most one change ahead;
+  // stores refuse a stale ring anyway, so a later reload costs time, not correctness).
+  let lastHintReloadMs = Number.NEGATIVE_INFINITY
   return async (c, next) => {
     const kv = dependencies.kv
     const routesByRing =
       kv !== undefined && (c.req.path.startsWith('/kv/') || c.req.path === '/ring')
     if (routesByRing) {
       const wanted = Number(c.req.header('meridian-ring-version'))
-      if (Number.isInteger(wanted) && wanted > (await kv.ringConfig()).version)
-        await kv.ringCache.refresh().catch(() => undefined)
+      if (Number.isInteger(wanted) && wanted > (await kv.ringConfig()).version) {
+        // Checked and set with no await between, so concurrent requests reload once.
+        const nowMs = Date.now()
+        if (nowMs - lastHintReloadMs >= ringHintReloadIntervalMs) {
+          lastHintReloadMs = nowMs
+          await kv.ringCache.refresh().catch(() => undefined)
+        }
+      }
     }
     await next()
     try {

@@ -5,7 +5,14 @@
  * implementations, and the local runtime serves the same app with @hono/node-server.
  */
 export type { MeridianApi, MeridianSchema } from './api-type'
-export { type App, type AppDependencies, type AppEnv, createApp, defaultTenant } from './app'
+export {
+  type App,
+  type AppDependencies,
+  type AppEnv,
+  createApp,
+  defaultTenant,
+  ringHintReloadIntervalMs,
+} from './app'
 export { type ApiKeyStore, DynamoApiKeyStore } from './auth/api-key-store'
 export {
   type ApiKeyRecord,

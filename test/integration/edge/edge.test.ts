@@ -2,7 +2,12 @@
 // ring cache, as separate deployments have), an edge in front that forwards by URL, and the
 // API keys and store tables in DynamoDB Local. The edge reaches the APIs through an
 // in-process fetch (a URL per region), so a region can be taken away.
-import { Authenticator, createApp, DynamoApiKeyStore } from '@meridian/api'
+import {
+  Authenticator,
+  createApp,
+  DynamoApiKeyStore,
+  ringHintReloadIntervalMs,
+} from '@meridian/api'
 import { dynamoClient } from '@meridian/aws'
 import { createEdgeApp } from '@meridian/edge'
 import { describe, expect, it } from 'vitest'
@@ -150,6 +155,32 @@ describe('the edge tier', () => {
       })
       expect(write.status).toBe(403)
     }
+  })
+
+  it('reloads its ring for a newer meridian-ring-version at most once per interval, even before auth', async () => {
+    const { apis, ring } = await topology()
+    const home = apis[regions[0]!]!
+    const current = (await ring.migrations.status()).version
+    let reloads = 0
+    const refresh = ring.kv.ringCache.refresh.bind(ring.kv.ringCache)
+    ring.kv.ringCache.refresh = () => {
+      reloads++
+      return refresh()
+    }
+    const startedMs = Date.now()
+    const flood = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        home.request('/kv/anything', {
+          headers: { 'meridian-ring-version': String(current + 50) },
+        }),
+      ),
+    )
+    const elapsedMs = Date.now() - startedMs
+    // No key: every answer is 401, and the made-up version cost one reload per interval at
+    // most (one in all, unless the flood took longer than an interval), not one per request.
+    expect(flood.map((answer) => answer.status)).toEqual(flood.map(() => 401))
+    expect(reloads).toBeGreaterThanOrEqual(1)
+    expect(reloads).toBeLessThanOrEqual(1 + Math.floor(elapsedMs / ringHintReloadIntervalMs))
   })
 
   it('answers 503 region-unavailable naming the region when its API does not answer', async () => {
