@@ -1,25 +1,11 @@
 // The HTTP API's composition root: the Hono app with the AWS implementation of every
 // service. functions/api.ts adapts it to Lambda; the local runtime serves it with Node.
 // Features wire their services here.
-import { Logger } from '@aws-lambda-powertools/logger'
-import {
-  Authenticator,
-  awsEngineProbes,
-  createApp,
-  DynamoApiKeyStore,
-  DynamoRateWindowCounter,
-  LeasingRateLimiter,
-} from '@meridian/api'
-import {
-  adminApiKeySecret,
-  coordinationTable,
-  currentCorrelationId,
-  dynamoClient,
-  settings,
-  stageConfig,
-} from '@meridian/aws'
-import { linkedName, linkedValue } from '@meridian/aws/linked'
+import { awsEngineProbes, createApp } from '@meridian/api'
+import { coordinationTable, dynamoClient, settings, stageConfig } from '@meridian/aws'
+import { linkedName } from '@meridian/aws/linked'
 import { DynamoLockTable, LockService } from '@meridian/lock'
+import { apiLogging, apiSecurity } from './api-security'
 import { regionDetector } from './kv-service'
 import { mapReduceService } from './mapreduce-service'
 import { ringMigrationService } from './ring-migrations'
@@ -30,36 +16,15 @@ function lockService() {
   return new LockService({ table, listing: table })
 }
 
-/** Requests per second per API key, across all instances. */
-const requestsPerSecondPerKeyMax = settings().MERIDIAN_RATE_LIMIT_PER_SECOND
-
 const coordinationTableName = linkedName(coordinationTable.resource)
-const keyStore = new DynamoApiKeyStore(dynamoClient(), coordinationTableName)
-
-const logger = new Logger({ serviceName: 'meridian-api' })
 
 const { kv, transactions } = storeServices()
 
 export const app = createApp({
   probes: awsEngineProbes(),
   servedRegion: settings().AWS_REGION ?? stageConfig.homeRegion,
-  logError: (error) =>
-    logger.error('unhandled error', {
-      error: error as Error,
-      correlationId: currentCorrelationId(),
-    }),
-  logRequest: (entry) => logger.info('request', { ...entry }),
-  security: {
-    keyStore,
-    authenticator: new Authenticator({
-      store: keyStore,
-      bootstrapAdminKey: linkedValue(adminApiKeySecret.resource),
-    }),
-    rateLimiter: new LeasingRateLimiter(
-      new DynamoRateWindowCounter(dynamoClient(), coordinationTableName),
-      requestsPerSecondPerKeyMax,
-    ),
-  },
+  ...apiLogging('meridian-api'),
+  security: apiSecurity(),
   locks: lockService(),
   jobs: mapReduceService(undefined, { limitRunningJobs: true }),
   transactions,

@@ -7,26 +7,16 @@
 // has one store, the transaction service one participant table, and the ring config is read
 // only (the home API stores the first one). functions/regional-api.ts runs it on Lambda from
 // its environment; the local runtime (MERIDIAN_EDGE=1) builds one per region directly.
-import { Logger } from '@aws-lambda-powertools/logger'
+import { awsRegionalEngineProbes, createApp } from '@meridian/api'
 import {
-  Authenticator,
-  awsRegionalEngineProbes,
-  createApp,
-  DynamoApiKeyStore,
-  DynamoRateWindowCounter,
-  LeasingRateLimiter,
-} from '@meridian/api'
-import {
-  adminApiKeySecret,
   coordinationTable,
   countMetric,
-  currentCorrelationId,
   dynamoClient,
   settings,
   storeClient,
   storeTableResource,
 } from '@meridian/aws'
-import { linkedName, linkedValue } from '@meridian/aws/linked'
+import { linkedName } from '@meridian/aws/linked'
 import {
   createKvService,
   DynamoRegionalStore,
@@ -44,6 +34,7 @@ import {
   systemClock,
   TransactionService,
 } from '@meridian/txn'
+import { apiLogging, apiSecurity } from './api-security'
 
 export interface RegionalApiOptions {
   /** The store region this API serves (not the home region). */
@@ -70,8 +61,6 @@ export function createRegionalApiApp(options: RegionalApiOptions) {
   const send = options.fetch ?? globalThis.fetch
   const homeApiUrl = options.homeApiUrl.replace(/\/+$/, '')
   const coordinationTableName = linkedName(coordinationTable.resource)
-  const keyStore = new DynamoApiKeyStore(dynamoClient(), coordinationTableName)
-  const logger = new Logger({ serviceName: 'meridian-regional-api' })
   const detector = new FailureDetector({
     onChange: (view) =>
       countMetric(view.state === 'suspected' ? 'RegionSuspected' : 'RegionTrusted'),
@@ -120,23 +109,8 @@ export function createRegionalApiApp(options: RegionalApiOptions) {
   return createApp({
     probes: awsRegionalEngineProbes(servedRegion),
     servedRegion,
-    logError: (error) =>
-      logger.error('unhandled error', {
-        error: error as Error,
-        correlationId: currentCorrelationId(),
-      }),
-    logRequest: (entry) => logger.info('request', { ...entry }),
-    security: {
-      keyStore,
-      authenticator: new Authenticator({
-        store: keyStore,
-        bootstrapAdminKey: linkedValue(adminApiKeySecret.resource),
-      }),
-      rateLimiter: new LeasingRateLimiter(
-        new DynamoRateWindowCounter(dynamoClient(), coordinationTableName),
-        settings().MERIDIAN_RATE_LIMIT_PER_SECOND,
-      ),
-    },
+    ...apiLogging('meridian-regional-api'),
+    security: apiSecurity(),
     kv,
     regions: { detector, names: [servedRegion] },
     regional: {
