@@ -100,6 +100,21 @@ export function transactionPortsContract(name: string, create: () => PortsUnderT
       expect(late.applied && late.record.abortReason).toBe('coordinator-lease-expired')
     })
 
+    it("finds a tenant's due record behind many other tenants' records due earlier", async () => {
+      const { log } = create()
+      const tenant = `c${unique()}`
+      // Due at 500–649, before this tenant's at 700: a tenant-filtered listing must walk past them.
+      await Promise.all(
+        Array.from({ length: 150 }, (_, index) =>
+          log.create(record({ tenant: `o${unique()}`, attentionDueAtMs: 500 + index })),
+        ),
+      )
+      const mine = record({ tenant, attentionDueAtMs: 700 })
+      await log.create(mine)
+      const listed = await log.listAttention({ tenant, dueBeforeMs: 800, limit: 10 })
+      expect(listed.map((entry) => entry.id)).toEqual([mine.id])
+    })
+
     it('reports a transition of a missing record as not applied with no current record', async () => {
       const { log } = create()
       const result = await log.transition({

@@ -210,7 +210,10 @@ export class DynamoDbTransactionLog implements TransactionLog {
             FilterExpression: filter,
             ExpressionAttributeNames: { '#tenant': 'tenant' },
           }),
-          Limit: Math.min(attentionPageSizeMax, query.limit),
+          // Limit counts items before the filter: with a tenant filter, read whole pages, or
+          // a busy index (other tenants' records due first) would end the bounded walk after
+          // attentionPagesMax × limit items without reaching this tenant's.
+          Limit: filter ? attentionPageSizeMax : Math.min(attentionPageSizeMax, query.limit),
           ...(startKey && { ExclusiveStartKey: startKey }),
         }),
       )
