@@ -9,16 +9,16 @@ import { Authenticator, createApp, DynamoApiKeyStore } from '@meridian/api'
 import { dynamoClient } from '@meridian/aws'
 import { DynamoLockTable, LockService } from '@meridian/lock'
 import type { KvService, RegionalStore } from '@meridian/store'
-import {
-  DynamoDbParticipant,
-  DynamoDbTransactionLog,
-  storeIntentResolver,
-  systemClock,
-  TransactionService,
-} from '@meridian/txn'
+import { storeIntentResolver, type TransactionService } from '@meridian/txn'
 import { describe, expect, it } from 'vitest'
 import { adminKey, bearer, createKey, uniqueTenant } from '../api/support'
-import { coordinationTableName, type MigratingRing, migratingRing, regions } from './support'
+import {
+  coordinationTableName,
+  type MigratingRing,
+  migratingRing,
+  regions,
+  transactionServiceOver,
+} from './support'
 
 interface RingNode {
   id: string
@@ -46,22 +46,7 @@ function apiInstance(ring: MigratingRing, kv: KvService, home: boolean): App {
             storeIntentResolver(transactions!).resolve(storageKey, item, region),
         },
       })
-  transactions = new TransactionService({
-    log: new DynamoDbTransactionLog({ client: dynamoClient(), tableName: coordinationTableName() }),
-    participant: new DynamoDbParticipant(
-      Object.fromEntries(
-        Object.entries(ring.stores).map(([region, store]) => [
-          region,
-          { client: dynamoClient(region), tableName: store.tableName },
-        ]),
-      ),
-    ),
-    clock: systemClock,
-    router: {
-      regionOf: async (routingKey) => (await handler.writePlacement(routingKey)).region,
-      placementOf: (routingKey) => handler.writePlacement(routingKey),
-    },
-  })
+  transactions = transactionServiceOver(ring, handler)
   if (home) homeTransactions.current = transactions
   const keyStore = new DynamoApiKeyStore(dynamoClient(), coordinationTableName())
   const lockTable = new DynamoLockTable(dynamoClient(), coordinationTableName())

@@ -3,7 +3,6 @@
 // drained table keeps no live copy; tasks run twice, handlers with a stale ring, a crash
 // after each handover write.
 
-import { dynamoClient } from '@meridian/aws'
 import {
   KeyNotFoundError,
   type KvService,
@@ -13,15 +12,9 @@ import {
   type RingLayout,
   VersionMismatchError,
 } from '@meridian/store'
-import {
-  DynamoDbParticipant,
-  DynamoDbTransactionLog,
-  storeIntentResolver,
-  systemClock,
-  TransactionService,
-} from '@meridian/txn'
+import { storeIntentResolver, type TransactionService } from '@meridian/txn'
 import { describe, expect, it } from 'vitest'
-import { coordinationTableName, type MigratingRing, migratingRing, regions } from './support'
+import { type MigratingRing, migratingRing, regions, transactionServiceOver } from './support'
 
 const text = new TextEncoder()
 const decode = (bytes: Uint8Array) => Number(new TextDecoder().decode(bytes))
@@ -237,25 +230,7 @@ describe('ring migration on DynamoDB Local', () => {
       },
     })
     const kv = ring.kv
-    transactions = new TransactionService({
-      log: new DynamoDbTransactionLog({
-        client: dynamoClient(),
-        tableName: coordinationTableName(),
-      }),
-      participant: new DynamoDbParticipant(
-        Object.fromEntries(
-          Object.entries(ring.stores).map(([region, store]) => [
-            region,
-            { client: dynamoClient(region), tableName: store.tableName },
-          ]),
-        ),
-      ),
-      clock: systemClock,
-      router: {
-        regionOf: async (routingKey) => (await kv.writePlacement(routingKey)).region,
-        placementOf: (routingKey) => kv.writePlacement(routingKey),
-      },
-    })
+    transactions = transactionServiceOver(ring, kv)
     const accounts = Array.from({ length: 8 }, (_, index) => `account-${index}`)
     for (const account of accounts) await kv.put('default', account, text.encode('100'))
     const committed: string[] = []

@@ -16,6 +16,12 @@ import {
   type RingConfigStore,
   RingMigrationService,
 } from '@meridian/store'
+import {
+  DynamoDbParticipant,
+  DynamoDbTransactionLog,
+  systemClock,
+  TransactionService,
+} from '@meridian/txn'
 import { Resource } from 'sst'
 
 type Linked = Record<string, { name: string }>
@@ -177,4 +183,27 @@ export async function migratingRing(
     segments,
   })
   return { kv, stores, ringStore, inbox, migrations, handler }
+}
+
+/**
+ * A transaction service over a migrating ring's tables that routes keys through `kv` (so it
+ * pulls a moving key before staging its intent, as functions/store-services.ts wires it).
+ */
+export function transactionServiceOver(ring: MigratingRing, kv: KvService): TransactionService {
+  return new TransactionService({
+    log: new DynamoDbTransactionLog({ client: dynamoClient(), tableName: coordinationTableName() }),
+    participant: new DynamoDbParticipant(
+      Object.fromEntries(
+        Object.entries(ring.stores).map(([region, store]) => [
+          region,
+          { client: dynamoClient(region), tableName: store.tableName },
+        ]),
+      ),
+    ),
+    clock: systemClock,
+    router: {
+      regionOf: async (routingKey) => (await kv.writePlacement(routingKey)).region,
+      placementOf: (routingKey) => kv.writePlacement(routingKey),
+    },
+  })
 }
