@@ -8,6 +8,7 @@ import { ringFromConfig } from '@meridian/ring'
 import type { CloudFrontRequest, CloudFrontRequestEvent } from 'aws-lambda'
 import { describe, expect, it } from 'vitest'
 import { createOriginRequestHandler } from '../../../functions/edge'
+import { originRequestEvent } from '../../support/cloudfront-event'
 
 const home = 'us-east-1'
 const regionUrls = {
@@ -67,21 +68,7 @@ function originRequest(
     querystring: '',
     uri: request.uri,
   }
-  return {
-    Records: [
-      {
-        cf: {
-          config: {
-            distributionDomainName: 'd111111abcdef8.cloudfront.net',
-            distributionId: 'EDFDVBD6EXAMPLE',
-            eventType: 'origin-request',
-            requestId: '4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==',
-          },
-          request: cloudFrontRequest,
-        },
-      },
-    ],
-  }
+  return originRequestEvent(cloudFrontRequest)
 }
 
 /** The home API's GET /ring, seen from the network: the ring and, for a valid key, its tenant. */

@@ -47,6 +47,7 @@ import { createTableInput, repositoryRoot } from '@meridian/local'
 import type { CloudFrontRequest, CloudFrontRequestEvent } from 'aws-lambda'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { productionPackages } from '../../support/bundle-functions'
+import { originRequestEvent } from '../../support/cloudfront-event'
 import {
   type BuildRequest,
   type RecordedResource,
@@ -906,21 +907,7 @@ describe('the edge (Lambda@Edge behind CloudFront)', () => {
         },
       },
     }
-    const event = {
-      Records: [
-        {
-          cf: {
-            config: {
-              distributionDomainName: 'd111111abcdef8.cloudfront.net',
-              distributionId: 'EDFDVBD6EXAMPLE',
-              eventType: 'origin-request',
-              requestId: '4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==',
-            },
-            request,
-          },
-        },
-      ],
-    } as CloudFrontRequestEvent
+    const event = originRequestEvent(request)
     const answer = (await module.exports.handler!(event)) as CloudFrontRequest
     expect(answer.origin?.custom?.domainName).toBe('example.org')
   })
