@@ -28,6 +28,7 @@ import {
 } from './errors'
 import { gateVersionAttribute, type Intent, itemAttributes, ringGateKey } from './item-format'
 import type {
+  CopyOptions,
   PutValue,
   ReadOptions,
   RegionalStore,
@@ -95,9 +96,10 @@ export class DynamoRegionalStore implements RegionalStore {
         ConsistentRead: true,
       }),
     )
-    if (output.Item) return itemFromAttributes(output.Item)
-    await this.checkGate(storageKey, options.ringVersion)
-    return undefined
+    const item = output.Item ? itemFromAttributes(output.Item) : undefined
+    // Absence, or a copy a migration froze here, tells a caller on an older ring nothing.
+    if (!item || item.movedTo !== undefined) await this.checkGate(storageKey, options.ringVersion)
+    return item
   }
 
   /** The table's gate version (0 when no migration ever raised it). */
@@ -171,12 +173,12 @@ export class DynamoRegionalStore implements RegionalStore {
     }
   }
 
-  async copyIn(item: StoredItem, ringVersion: number): Promise<boolean> {
+  async copyIn(item: StoredItem, ringVersion: number, options: CopyOptions = {}): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          ...this.copyInUpdate(item, ringVersion),
+          ...this.copyInUpdate(item, ringVersion, options.repair),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       )
@@ -186,6 +188,8 @@ export class DynamoRegionalStore implements RegionalStore {
       const current = error.Item ? itemFromAttributes(error.Item) : undefined
       // Written here since the copy was made (same or newer version, not frozen): done.
       if (current && !current.movedTo && current.version >= item.version) return false
+      // A repair leaves a frozen copy alone: only its migration may replace it.
+      if (options.repair && current?.movedTo !== undefined) return false
       throw new StoreError(
         `copy of ${JSON.stringify(item.storageKey)} at version ${item.version} refused`,
         { cause: error },
@@ -193,7 +197,7 @@ export class DynamoRegionalStore implements RegionalStore {
     }
   }
 
-  private copyInUpdate(item: StoredItem, ringVersion: number) {
+  private copyInUpdate(item: StoredItem, ringVersion: number, repair = false) {
     const set = ['#version = :version', '#updatedAtMs = :now', '#placedAt = :ringVersion']
     const remove = ['#movedTo']
     const values: Record<string, AttributeValue> = {
@@ -218,7 +222,10 @@ export class DynamoRegionalStore implements RegionalStore {
     }
     const update = `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`
     // Older here, or the same version still frozen from an earlier move away: take the copy.
-    const condition = `${noIntent} AND (attribute_not_exists(#version) OR #version < :version OR (#version = :version AND attribute_exists(#movedTo)))`
+    // A repair never replaces a frozen copy (that would revive a copy a migration moved away).
+    const condition = repair
+      ? `${noIntent} AND ${notMoved} AND (attribute_not_exists(#version) OR #version < :version)`
+      : `${noIntent} AND (attribute_not_exists(#version) OR #version < :version OR (#version = :version AND attribute_exists(#movedTo)))`
     return {
       Key: { [itemAttributes.key]: { S: item.storageKey } },
       UpdateExpression: update,
@@ -387,7 +394,6 @@ export class DynamoRegionalStore implements RegionalStore {
     // only a key with no copy here pays for the transaction.
     const mayCreate =
       operation === 'put' &&
-      options.assignedVersion === undefined &&
       (options.expectedVersion === undefined || options.expectedVersion === 'absent')
     const gated = mayCreate && options.ringVersion !== undefined
     if (gated || options.requireItem) conditions.push(exists)
@@ -491,7 +497,7 @@ export class DynamoRegionalStore implements RegionalStore {
             ],
           }),
         )
-        return { version: 1, created: true }
+        return { version: options.assignedVersion ?? 1, created: true }
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error
         const [gate, item] = error.CancellationReasons ?? []

@@ -15,6 +15,7 @@ import {
 } from './errors'
 import type { Intent } from './item-format'
 import type {
+  CopyOptions,
   PutValue,
   ReadOptions,
   RegionalStore,
@@ -39,7 +40,7 @@ export class MemoryRegionalStore implements RegionalStore {
   async get(storageKey: string, options: ReadOptions = {}): Promise<StoredItem | undefined> {
     await this.pause()
     const item = this.items.get(storageKey)
-    if (!item) this.checkGate(storageKey, options.ringVersion)
+    if (!item || item.movedTo !== undefined) this.checkGate(storageKey, options.ringVersion)
     return item && copyItem(item)
   }
 
@@ -82,17 +83,19 @@ export class MemoryRegionalStore implements RegionalStore {
     return copyItem(current)
   }
 
-  async copyIn(item: StoredItem, ringVersion: number): Promise<boolean> {
+  async copyIn(item: StoredItem, ringVersion: number, options: CopyOptions = {}): Promise<boolean> {
     await this.pause()
     const current = this.items.get(item.storageKey)
     const takes =
       !current?.intent &&
+      !(options.repair && current?.movedTo !== undefined) &&
       (!current ||
         current.version === 0 ||
         current.version < item.version ||
         (current.version === item.version && current.movedTo !== undefined))
     if (!takes) {
       if (current && !current.movedTo && current.version >= item.version) return false
+      if (options.repair && current?.movedTo !== undefined) return false
       throw new StoreError(
         `copy of ${JSON.stringify(item.storageKey)} at version ${item.version} refused`,
       )
@@ -228,9 +231,7 @@ export class MemoryRegionalStore implements RegionalStore {
     if (current && (current.version > 0 || current.intent)) return
     if (options.requireItem) throw new ItemAbsentError(storageKey)
     const mayCreate =
-      isPut &&
-      options.assignedVersion === undefined &&
-      (options.expectedVersion === undefined || options.expectedVersion === 'absent')
+      isPut && (options.expectedVersion === undefined || options.expectedVersion === 'absent')
     // A create, or an answer that rests on absence (not found, version mismatch).
     if (mayCreate || options.expectedVersion !== undefined || !isPut)
       this.checkGate(storageKey, options.ringVersion)

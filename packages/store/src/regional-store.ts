@@ -23,10 +23,20 @@ export interface StoredItem {
 
 export interface ReadOptions {
   /**
-   * The ring version the caller routed by. When the key has no item here, the answer
-   * "absent" stands only if the table's gate is not newer; otherwise StaleRingError.
+   * The ring version the caller routed by. When the key has no item here, or only a copy a
+   * migration froze (movedTo), the answer stands only if the table's gate is not newer;
+   * otherwise StaleRingError (the caller's ring predates the migration that moved it).
    */
   ringVersion?: number
+}
+
+export interface CopyOptions {
+  /**
+   * A repair (read repair, anti-entropy) rather than a migration's copy: it never replaces
+   * a frozen copy, and answers false instead. Replacing one would revive a copy that a
+   * migration moved away, where a handler on an older ring could then write.
+   */
+  repair?: boolean
 }
 
 export interface WriteOptions {
@@ -49,9 +59,10 @@ export interface WriteOptions {
    */
   assignedVersion?: number
   /**
-   * The ring version the caller routed by. A write that would create the key checks it
-   * against the table's gate (StaleRingError when the gate is newer), in one transaction.
-   * Callers outside the ring (contract tests) leave it out: no gate check.
+   * The ring version the caller routed by. A write that would create the key (a put, also
+   * a replicated one with assignedVersion, on a table with no copy) checks it against the
+   * table's gate (StaleRingError when the gate is newer), in one transaction. Callers
+   * outside the ring (contract tests) leave it out: no gate check.
    */
   ringVersion?: number
   /** Refuse with ItemAbsentError, writing nothing, when the table has no copy of the key. */
@@ -99,7 +110,7 @@ export interface RegionalStore {
    * Writes a frozen copy from another table here (placed at `ringVersion`), unless this
    * table already holds the key at that version or newer. Returns true when it wrote.
    */
-  copyIn(item: StoredItem, ringVersion: number): Promise<boolean>
+  copyIn(item: StoredItem, ringVersion: number, options?: CopyOptions): Promise<boolean>
   /** Drops the value of a frozen copy at `version` (the destination holds it); keeps the marker. */
   strip(storageKey: string, version: number): Promise<void>
   // The same three steps for many keys at once (a range task's page), all or nothing: each

@@ -141,6 +141,60 @@ export function migrationContract(name: string, factory: () => Promise<Migrating
       expect(await store.put(absent, plain('b'), { ringVersion: 4 })).toMatchObject({ version: 2 })
     })
 
+    it('gates a replicated create (assigned version) like a plain one, at the assigned version', async () => {
+      const { store } = await factory()
+      await store.raiseGate(5)
+      const absent = key()
+      await expect(
+        store.put(absent, plain('a'), { ringVersion: 4, assignedVersion: 7 }),
+      ).rejects.toBeInstanceOf(StaleRingError)
+      expect(await store.get(absent)).toBeUndefined()
+      expect(await store.put(absent, plain('a'), { ringVersion: 5, assignedVersion: 7 })).toEqual({
+        version: 7,
+        created: true,
+      })
+      expect(await store.get(absent)).toMatchObject({ version: 7, placedAt: 5 })
+      // Over an existing copy the gate is not asked, as for plain writes.
+      expect(
+        await store.put(absent, plain('b'), { ringVersion: 4, assignedVersion: 8 }),
+      ).toMatchObject({ version: 8 })
+    })
+
+    it('refuses a frozen copy to a reader on a ring older than the gate', async () => {
+      const { store } = await factory()
+      const moving = key()
+      await store.put(moving, plain('a'))
+      await store.freeze(moving, 'eu-west-1', 4)
+      await store.raiseGate(3)
+      await expect(store.get(moving, { ringVersion: 2 })).rejects.toBeInstanceOf(StaleRingError)
+      expect(await store.get(moving, { ringVersion: 4 })).toMatchObject({ movedTo: 'eu-west-1' })
+      expect(await store.get(moving)).toMatchObject({ movedTo: 'eu-west-1' })
+      // A live copy is the answer whatever the caller's ring.
+      const live = key()
+      await store.put(live, plain('b'))
+      expect(await store.get(live, { ringVersion: 2 })).toMatchObject({ version: 1 })
+    })
+
+    it('never lets a repair replace a frozen copy; a migration copy may', async () => {
+      const { store } = await factory()
+      const moving = key()
+      await store.put(moving, plain('a'))
+      const frozen = (await store.freeze(moving, 'eu-west-1', 2))!
+      const newer = { ...frozen, version: 5, value: bytes('z'), movedTo: undefined }
+      expect(await store.copyIn(newer, 2, { repair: true })).toBe(false)
+      expect(await store.get(moving)).toMatchObject({ version: 1, movedTo: 'eu-west-1' })
+      // A repair over an older plain copy, or none, writes as a copy does.
+      const lagging = key()
+      await store.put(lagging, plain('a'))
+      const repaired = { storageKey: lagging, version: 3, deleted: false, value: bytes('c') }
+      expect(await store.copyIn(repaired, 2, { repair: true })).toBe(true)
+      expect(text((await store.get(lagging))?.value)).toBe('c')
+      expect(await store.copyIn(newer, 3)).toBe(true)
+      const taken = await store.get(moving)
+      expect(taken).toMatchObject({ version: 5 })
+      expect(taken?.movedTo).toBeUndefined()
+    })
+
     it('writes only over an existing copy with requireItem', async () => {
       const { store } = await factory()
       const required = key()
