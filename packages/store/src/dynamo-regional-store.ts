@@ -8,6 +8,7 @@ import {
   BatchGetItemCommand,
   type BatchGetItemCommandOutput,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   ScanCommand,
@@ -174,11 +175,12 @@ export class DynamoRegionalStore implements RegionalStore {
   }
 
   async copyIn(item: StoredItem, ringVersion: number, options: CopyOptions = {}): Promise<boolean> {
+    if (options.repair) return this.repair(item, ringVersion)
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          ...this.copyInUpdate(item, ringVersion, options.repair),
+          ...this.copyInUpdate(item, ringVersion),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       )
@@ -188,8 +190,6 @@ export class DynamoRegionalStore implements RegionalStore {
       const current = error.Item ? itemFromAttributes(error.Item) : undefined
       // Written here since the copy was made (same or newer version, not frozen): done.
       if (current && !current.movedTo && current.version >= item.version) return false
-      // A repair leaves a frozen copy alone: only its migration may replace it.
-      if (options.repair && current?.movedTo !== undefined) return false
       throw new StoreError(
         `copy of ${JSON.stringify(item.storageKey)} at version ${item.version} refused`,
         { cause: error },
@@ -197,7 +197,65 @@ export class DynamoRegionalStore implements RegionalStore {
     }
   }
 
-  private copyInUpdate(item: StoredItem, ringVersion: number, repair = false) {
+  /**
+   * A repair's copy: over an older plain copy only, never over a frozen one; where the table
+   * has no copy, a create behind the gate (a repair by a handler on an older ring must not
+   * put a copy where a migration already moved the key away). False when nothing was written.
+   */
+  private async repair(item: StoredItem, ringVersion: number): Promise<boolean> {
+    const update = this.copyInUpdate(item, ringVersion)
+    const values = update.ExpressionAttributeValues
+    const over = `${noIntent} AND ${notMoved} AND ${exists} AND #version < :version`
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          ...update,
+          ConditionExpression: over,
+          ExpressionAttributeNames: namesUsedBy(`${update.UpdateExpression} ${over}`),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      )
+      return true
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error
+      if (error.Item?.[itemAttributes.version] !== undefined || error.Item?.[itemAttributes.intent])
+        return false
+    }
+    const create = `${noIntent} AND ${neverWritten}`
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: { [itemAttributes.key]: { S: ringGateKey } },
+                ConditionExpression: gateOpen,
+                ExpressionAttributeNames: { '#gate': gateVersionAttribute },
+                ExpressionAttributeValues: { ':ringVersion': values[':ringVersion']! },
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                ...update,
+                ConditionExpression: create,
+                ExpressionAttributeNames: namesUsedBy(`${update.UpdateExpression} ${create}`),
+              },
+            },
+          ],
+        }),
+      )
+      return true
+    } catch (error) {
+      // A newer gate, or a copy that appeared meanwhile: a repair gives way to both.
+      if (error instanceof TransactionCanceledException) return false
+      throw error
+    }
+  }
+
+  private copyInUpdate(item: StoredItem, ringVersion: number) {
     const set = ['#version = :version', '#updatedAtMs = :now', '#placedAt = :ringVersion']
     const remove = ['#movedTo']
     const values: Record<string, AttributeValue> = {
@@ -222,16 +280,33 @@ export class DynamoRegionalStore implements RegionalStore {
     }
     const update = `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`
     // Older here, or the same version still frozen from an earlier move away: take the copy.
-    // A repair never replaces a frozen copy (that would revive a copy a migration moved away).
-    const condition = repair
-      ? `${noIntent} AND ${notMoved} AND (attribute_not_exists(#version) OR #version < :version)`
-      : `${noIntent} AND (attribute_not_exists(#version) OR #version < :version OR (#version = :version AND attribute_exists(#movedTo)))`
+    const condition = `${noIntent} AND (attribute_not_exists(#version) OR #version < :version OR (#version = :version AND attribute_exists(#movedTo)))`
     return {
       Key: { [itemAttributes.key]: { S: item.storageKey } },
       UpdateExpression: update,
       ConditionExpression: condition,
       ExpressionAttributeNames: namesUsedBy(`${update} ${condition}`),
       ExpressionAttributeValues: values,
+    }
+  }
+
+  async drop(storageKey: string, version: number): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { [itemAttributes.key]: { S: storageKey } },
+          ConditionExpression: 'attribute_exists(#movedTo) AND #version = :version',
+          ExpressionAttributeNames: {
+            '#movedTo': itemAttributes.movedTo,
+            '#version': itemAttributes.version,
+          },
+          ExpressionAttributeValues: { ':version': { N: String(version) } },
+        }),
+      )
+    } catch (error) {
+      // Already dropped, or not frozen at that version: leave it.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error
     }
   }
 

@@ -86,16 +86,22 @@ export class MemoryRegionalStore implements RegionalStore {
   async copyIn(item: StoredItem, ringVersion: number, options: CopyOptions = {}): Promise<boolean> {
     await this.pause()
     const current = this.items.get(item.storageKey)
+    if (options.repair) {
+      // Over an older plain copy only; where there is none, only behind the gate.
+      const noCopy = !current || (current.version === 0 && !current.intent)
+      const takes = noCopy
+        ? this.gate <= ringVersion
+        : !current.intent && current.movedTo === undefined && current.version < item.version
+      if (!takes) return false
+    }
     const takes =
       !current?.intent &&
-      !(options.repair && current?.movedTo !== undefined) &&
       (!current ||
         current.version === 0 ||
         current.version < item.version ||
         (current.version === item.version && current.movedTo !== undefined))
     if (!takes) {
       if (current && !current.movedTo && current.version >= item.version) return false
-      if (options.repair && current?.movedTo !== undefined) return false
       throw new StoreError(
         `copy of ${JSON.stringify(item.storageKey)} at version ${item.version} refused`,
       )
@@ -103,6 +109,12 @@ export class MemoryRegionalStore implements RegionalStore {
     const { movedTo: _movedTo, intent: _intent, ...copied } = copyItem(item)
     this.items.set(item.storageKey, { ...copied, placedAt: ringVersion })
     return true
+  }
+
+  async drop(storageKey: string, version: number): Promise<void> {
+    await this.pause()
+    const current = this.items.get(storageKey)
+    if (current?.movedTo !== undefined && current.version === version) this.items.delete(storageKey)
   }
 
   async strip(storageKey: string, version: number): Promise<void> {

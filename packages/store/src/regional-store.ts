@@ -113,6 +113,11 @@ export interface RegionalStore {
   copyIn(item: StoredItem, ringVersion: number, options?: CopyOptions): Promise<boolean>
   /** Drops the value of a frozen copy at `version` (the destination holds it); keeps the marker. */
   strip(storageKey: string, version: number): Promise<void>
+  /**
+   * Deletes a frozen copy at `version`, marker and all (R > 1: the new replicas hold it, and
+   * the gate answers a handler on an older ring where the copy was). Nothing otherwise.
+   */
+  drop(storageKey: string, version: number): Promise<void>
   // The same three steps for many keys at once (a range task's page), all or nothing: each
   // answers false, having written nothing, when any key's condition fails, and the caller
   // goes key by key instead. freezeAll also requires each copy to be exactly as given

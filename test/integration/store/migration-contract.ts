@@ -118,6 +118,20 @@ export function migrationContract(name: string, factory: () => Promise<Migrating
       expect(marker?.value).toBeUndefined()
     })
 
+    it('drops a frozen copy at its version only, marker and all', async () => {
+      const { store } = await factory()
+      const moving = key()
+      await store.put(moving, plain('a'))
+      await store.drop(moving, 1)
+      expect(await store.get(moving)).toMatchObject({ version: 1 })
+      await store.freeze(moving, 'eu-west-1', 2)
+      await store.drop(moving, 2)
+      expect(await store.get(moving)).toMatchObject({ movedTo: 'eu-west-1' })
+      await store.drop(moving, 1)
+      await store.drop(moving, 1)
+      expect(await store.get(moving)).toBeUndefined()
+    })
+
     it('gates creates and absent answers to callers on an older ring, and never lowers', async () => {
       const { store } = await factory()
       await store.raiseGate(5)
@@ -189,6 +203,14 @@ export function migrationContract(name: string, factory: () => Promise<Migrating
       const repaired = { storageKey: lagging, version: 3, deleted: false, value: bytes('c') }
       expect(await store.copyIn(repaired, 2, { repair: true })).toBe(true)
       expect(text((await store.get(lagging))?.value)).toBe('c')
+      expect(await store.copyIn({ ...repaired, version: 2 }, 2, { repair: true })).toBe(false)
+      // Where there is no copy, a repair creates one only behind the gate.
+      await store.raiseGate(4)
+      const missing = { storageKey: key(), version: 2, deleted: false, value: bytes('m') }
+      expect(await store.copyIn(missing, 3, { repair: true })).toBe(false)
+      expect(await store.get(missing.storageKey)).toBeUndefined()
+      expect(await store.copyIn(missing, 4, { repair: true })).toBe(true)
+      expect(await store.get(missing.storageKey)).toMatchObject({ version: 2, placedAt: 4 })
       expect(await store.copyIn(newer, 3)).toBe(true)
       const taken = await store.get(moving)
       expect(taken).toMatchObject({ version: 5 })
