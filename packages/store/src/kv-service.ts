@@ -28,6 +28,19 @@
 //   transactions; R > 1 buys availability (a replica down) for last-writer-wins data.
 // Unconditional replicated writes that lose such a race are retried with a fresh read, up
 // to writeAttemptsMax times.
+//
+// R > 1 while the ring migrates (see handOverReplicas for the per-key steps): a key whose
+// replica set changes from O to N is handed over once, by a range task or by the first
+// write that meets it: freeze the replicas leaving (O \ N), read the newest copy from them
+// and the replicas staying (at least R - W + 1 of O, so every acknowledged write), copy it
+// into every replica of N, then drop the frozen copies. Only then does a write go to N, and
+// only N counts toward its quorum; a new replica counts toward a read quorum once the ring
+// is stable, by which time every key it should hold was copied in. A read of a moving key
+// asks a quorum of O, then one of N (a copy dropped from O was in N before the drop). A
+// handler on an older ring is refused by a frozen copy, and by the gate wherever a leaving
+// replica has no copy (absent, dropped, or to be created), so it reloads; what it can still
+// write is the staying replicas, which are in N. Repairs never revive a frozen copy and
+// create copies only behind the gate.
 import {
   InvalidRingConfigError,
   ItemAbsentError,
@@ -52,7 +65,7 @@ import {
 import { awaitQuorum } from './quorum'
 import type { RegionalStore, StoredItem, WriteOptions, WriteResult } from './regional-store'
 import type { CurrentRing, RingCache } from './ring-cache'
-import type { RingConfig, RingLayout, RingNode } from './ring-config'
+import type { KeyRouter, RingConfig, RingLayout, RingNode } from './ring-config'
 
 /** What a reader that met an intent should see, decided by the transaction's record. */
 export type IntentOutcome = 'committed' | 'aborted' | 'pending'
@@ -149,6 +162,13 @@ interface Replica {
   store: RegionalStore
 }
 
+/** Where an R > 1 request goes: the key's replicas, and while that set changes, the old set. */
+interface ReplicatedRoute {
+  targets: Replica[]
+  sources?: Replica[]
+  ringVersion: number
+}
+
 /** Where an R = 1 request goes: the owner, and while the key moves, its old owner too. */
 interface SingleRoute {
   target: Replica
@@ -237,8 +257,11 @@ export class KvService {
       )
       return this.visible(key, routed, item, region)
     }
-    const { config, replicas } = await this.route(routed)
-    return this.visible(key, routed, await this.readQuorum(routed, replicas, config.version))
+    const item = await this.onRing(
+      (ring) => this.readReplicated(routed, this.replicatedRoute(routed, ring)),
+      routed,
+    )
+    return this.visible(key, routed, item)
   }
 
   async put(
@@ -259,8 +282,7 @@ export class KvService {
     const put = (store: RegionalStore, replicaOptions: WriteOptions) =>
       store.put(routed, { value, contentType }, replicaOptions)
     if (this.replication.replicas === 1) return this.writeSingle(routed, writeOptions, put)
-    const { config, replicas } = await this.route(routed)
-    return this.writeReplicated(routed, replicas, config.version, 'put', writeOptions, put)
+    return this.writeReplicatedOnRing(routed, 'put', writeOptions, put)
   }
 
   async delete(tenant: string, key: string, options: KvDeleteOptions = {}): Promise<WriteResult> {
@@ -273,8 +295,7 @@ export class KvService {
     const remove = (store: RegionalStore, replicaOptions: WriteOptions) =>
       store.delete(routed, replicaOptions)
     if (this.replication.replicas === 1) return this.writeSingle(routed, writeOptions, remove)
-    const { config, replicas } = await this.route(routed)
-    return this.writeReplicated(routed, replicas, config.version, 'delete', writeOptions, remove)
+    return this.writeReplicatedOnRing(routed, 'delete', writeOptions, remove)
   }
 
   /**
@@ -395,14 +416,19 @@ export class KvService {
   }
 
   /** Runs `operation` on the key's route, reloading the ring when a store says it is stale. */
-  private async onCurrentRing<T>(
+  private onCurrentRing<T>(
     routed: string,
     operation: (route: SingleRoute) => Promise<T>,
   ): Promise<T> {
+    return this.onRing((ring) => operation(this.singleRoute(routed, ring)), routed)
+  }
+
+  /** Runs `operation` on the current ring, reloading it when a store says it is stale. */
+  private async onRing<T>(operation: (ring: CurrentRing) => Promise<T>, routed = ''): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const ring = attempt === 1 ? await this.ring.current() : await this.ring.refresh()
       try {
-        return await operation(this.singleRoute(routed, ring))
+        return await operation(ring)
       } catch (error) {
         if (!(error instanceof KeyMovedError || error instanceof StaleRingError)) throw error
         if (attempt >= ringAttemptsMax) {
@@ -447,15 +473,147 @@ export class KvService {
 
   /** The key's R replica nodes under `ring`: the first R distinct regions of its preference list. */
   private replicaNodes(routed: string, ring: CurrentRing): RingNode[] {
-    const wanted = this.replication.replicas
-    let nodes = ring.router.preferenceList(routed, wanted)
-    if (distinctRegions(nodes).length < wanted)
-      nodes = ring.router.preferenceList(routed, ring.config.nodes.length)
-    const replicas = distinctRegions(nodes).slice(0, wanted)
-    if (replicas.length < wanted) {
-      throw new InvalidRingConfigError(`the ring has fewer than ${wanted} regions`)
+    // While gating, the router is the old ring's, which may have more nodes than the new.
+    const nodeCount = ring.config.nodes.length + (ring.config.migration?.from.nodes.length ?? 0)
+    return replicaNodesOf(ring.router, routed, this.replication.replicas, nodeCount)
+  }
+
+  /** An R > 1 request's replicas, with the old ones while the key's replica set changes. */
+  private replicatedRoute(routed: string, ring: CurrentRing): ReplicatedRoute {
+    const replica = (node: RingNode): Replica => {
+      const store = this.stores[node.region]
+      if (!store) throw new RegionNotServedError(node.region, `no store for region ${node.region}`)
+      return { node, store }
     }
-    return replicas
+    const targets = this.replicaNodes(routed, ring).map(replica)
+    const route: ReplicatedRoute = { targets, ringVersion: ring.routeVersion }
+    const from = ring.config.migration?.from
+    if (ring.previous && from) {
+      const old = replicaNodesOf(
+        ring.previous,
+        routed,
+        this.replication.replicas,
+        from.nodes.length,
+      )
+      const regions = new Set(targets.map((target) => target.node.region))
+      if (old.some((node) => !regions.has(node.region))) route.sources = old.map(replica)
+    }
+    return route
+  }
+
+  /**
+   * An R > 1 read: a quorum of the key's replicas; while its replica set changes, a quorum
+   * of the old replicas first and then one of the new (no repairs: the handover copies).
+   */
+  private async readReplicated(
+    routed: string,
+    route: ReplicatedRoute,
+  ): Promise<StoredItem | undefined> {
+    if (!route.sources) return this.readQuorum(routed, route.targets, route.ringVersion)
+    // In this order: a copy gone from the old replicas was dropped only after every new
+    // replica took it, so the read of the new ones that follows meets it.
+    const old = await this.readQuorum(routed, route.sources, route.ringVersion, false)
+    const current = await this.readQuorum(routed, route.targets, route.ringVersion, false)
+    return newest([old, current])
+  }
+
+  /**
+   * An R > 1 write on the current ring: a key whose replica set changes is handed over
+   * first (once; later calls find nothing left to move), then written to its new replicas.
+   */
+  private writeReplicatedOnRing(
+    routed: string,
+    operation: 'put' | 'delete',
+    options: WriteOptions,
+    write: (store: RegionalStore, replicaOptions: WriteOptions) => Promise<WriteResult>,
+  ): Promise<WriteResult> {
+    return this.onRing(async (ring) => {
+      const route = this.replicatedRoute(routed, ring)
+      if (route.sources) {
+        await this.handOverReplicas(
+          routed,
+          route.sources.map((source) => source.node.region),
+          route.targets.map((target) => target.node.region),
+          route.ringVersion,
+        )
+      }
+      return this.writeReplicated(
+        routed,
+        route.targets,
+        route.ringVersion,
+        operation,
+        options,
+        write,
+      )
+    }, routed)
+  }
+
+  /**
+   * Hands an R > 1 key over from its old replicas (`from`) to its new ones (`to`), for the
+   * migration whose moving ring is `ringVersion`; true when it copied anything. Each step is
+   * conditional and safe to repeat, by a range task or a writer, after a crash at any point:
+   *   1. freeze every leaving replica (in `from`, not in `to`). Each must answer: a region
+   *      that can't be reached blocks the move of its keys (the task is retried) rather than
+   *      leaving a copy a handler on an older ring could still write;
+   *   2. read the staying replicas; with the frozen copies that is at least R - W + 1 of
+   *      the old replicas, so the newest answer includes every acknowledged write;
+   *   3. copy it into every new replica (never over a newer version): each holds the key
+   *      before it counts toward a quorum;
+   *   4. drop the frozen copies. A handler on an older ring then meets the gate there.
+   * A transaction's intent on a leaving replica is settled first, as for R = 1.
+   */
+  async handOverReplicas(
+    routed: string,
+    from: readonly string[],
+    to: readonly string[],
+    ringVersion: number,
+  ): Promise<boolean> {
+    const leaving = from.filter((region) => !to.includes(region))
+    const staying = from.filter((region) => to.includes(region))
+    const needed = this.replication.replicas - this.replication.writeQuorum + 1
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const frozen = await Promise.all(
+          leaving.map((region) => this.storeOf(region).freeze(routed, to[0]!, ringVersion)),
+        )
+        const read = await Promise.allSettled(
+          staying.map((region) => this.storeOf(region).get(routed)),
+        )
+        const answers = read.flatMap((answer) =>
+          answer.status === 'fulfilled' ? [answer.value] : [],
+        )
+        if (frozen.length + answers.length < needed) {
+          const failures = read.flatMap((answer) =>
+            answer.status === 'rejected' ? [answer.reason] : [],
+          )
+          throw new QuorumNotReachedError(routed, needed, frozen.length + answers.length, failures)
+        }
+        const best = newest([...frozen, ...answers])
+        let copied = false
+        if (best && (best.value !== undefined || best.deleted)) {
+          const wrote = await Promise.all(
+            to.map((region) => this.storeOf(region).copyIn(best, ringVersion)),
+          )
+          copied = wrote.some(Boolean)
+        }
+        await Promise.all(
+          frozen.flatMap((item, index) =>
+            item ? [this.storeOf(leaving[index]!).drop(routed, item.version)] : [],
+          ),
+        )
+        return copied
+      } catch (error) {
+        if (!(error instanceof KeyInTransactionError) || attempt >= 3) throw error
+        // Roll the transaction forward or back through its record, then try again.
+        await Promise.all(leaving.map((region) => this.settleIntent(routed, region)))
+      }
+    }
+  }
+
+  private storeOf(region: string): RegionalStore {
+    const store = this.stores[region]
+    if (!store) throw new RegionNotServedError(region, `no store for region ${region}`)
+    return store
   }
 
   /**
@@ -493,6 +651,7 @@ export class KvService {
     routed: string,
     replicas: Replica[],
     ringVersion: number,
+    repair = true,
   ): Promise<StoredItem | undefined> {
     const needed = this.replication.replicas - this.replication.writeQuorum + 1
     const ordered = this.byCost(replicas)
@@ -527,7 +686,7 @@ export class KvService {
           const replica = ordered[next++]!
           inFlight++
           replica.store
-            .get(routed)
+            .get(routed, { ringVersion })
             .then(
               (item) => void answers.push({ replica, item }),
               (error) => void failures.push(error),
@@ -541,13 +700,16 @@ export class KvService {
       launch()
       armHedge()
     })
+    // A replica on a newer ring than ours (its gate, a copy it froze): reload and ask again.
+    const stale = failures.find((failure) => failure instanceof StaleRingError)
+    if (stale) throw stale
     if (answers.length < needed) {
       throw new QuorumNotReachedError(routed, needed, answers.length, failures)
     }
     const quorum = answers.slice(0, needed)
     const best = newest(quorum.map((answer) => answer.item))
     const settled = (best?.updatedAtMs ?? 0) <= this.nowMs() - this.repairGraceMs
-    if (best && !best.intent && settled) {
+    if (repair && best && !best.intent && best.movedTo === undefined && settled) {
       const lagging = quorum.filter(({ item }) => !item || item.version < best.version)
       for (const { replica } of lagging) this.repairInBackground(replica, best, ringVersion)
     }
@@ -566,7 +728,7 @@ export class KvService {
 
   private repairInBackground(replica: Replica, item: StoredItem, ringVersion: number): void {
     const repair = replica.store
-      .copyIn(item, ringVersion)
+      .copyIn(item, ringVersion, { repair: true })
       .then((wrote) => {
         if (wrote) this.onRepair?.(replica.node.region, 1)
       })
@@ -640,12 +802,17 @@ export class KvService {
       const created = !isLive(current)
       const outcome = await awaitQuorum(
         replicas.map((replica) =>
-          write(replica.store, definedOnly({ assignedVersion, fence: options.fence })),
+          write(replica.store, definedOnly({ assignedVersion, fence: options.fence, ringVersion })),
         ),
         needed,
       )
       if (outcome.reached)
         return { version: assignedVersion, created: operation === 'put' && created }
+      // Refused for a ring newer than ours (a gate, a frozen copy): reload and try again.
+      const stale = outcome.failures.find(
+        (failure) => failure instanceof StaleRingError || failure instanceof KeyMovedError,
+      )
+      if (stale) throw stale
       const conflict = outcome.failures.find(
         (failure) =>
           failure instanceof VersionMismatchError ||
@@ -701,11 +868,28 @@ function newest(items: readonly (StoredItem | undefined)[]): StoredItem | undefi
   let best: StoredItem | undefined
   let fence: number | undefined
   for (const item of items) {
-    if (!item) continue
+    // A stripped copy (a marker with no value) holds nothing to read.
+    if (!item || (item.movedTo !== undefined && item.value === undefined && !item.deleted)) continue
     if (!best || item.version > best.version) best = item
     if (item.fence !== undefined && (fence === undefined || item.fence > fence)) fence = item.fence
   }
   return best && fence !== undefined ? { ...best, fence } : best
+}
+
+/** The first `replicas` distinct regions of a key's preference list under `router`. */
+export function replicaNodesOf(
+  router: KeyRouter,
+  routed: string,
+  replicas: number,
+  nodeCount: number,
+): RingNode[] {
+  let nodes = router.preferenceList(routed, replicas)
+  if (distinctRegions(nodes).length < replicas) nodes = router.preferenceList(routed, nodeCount)
+  const distinct = distinctRegions(nodes).slice(0, replicas)
+  if (distinct.length < replicas) {
+    throw new InvalidRingConfigError(`the ring has fewer than ${replicas} regions`)
+  }
+  return distinct
 }
 
 function distinctRegions(nodes: readonly RingNode[]): RingNode[] {

@@ -20,15 +20,18 @@
 // repeat, so a task delivered twice, or run beside a handler pulling the same key, does no
 // harm. A key held by a transaction is not moved until the transaction resolves (through
 // the intent resolver); the task fails and is retried by the queue.
+// With R > 1 the lifecycle is the same; a task hands over each key its region stops being
+// a replica of, from the key's old replica set to its new one (KvService.handOverReplicas:
+// freeze the leaving copies, copy the newest into every new replica, drop the frozen ones),
+// and every region of the old ring is scanned.
 import {
   InvalidRingConfigError,
   KeyInTransactionError,
-  RingChangeUnsupportedError,
   RingMigrationInProgressError,
   RingVersionMismatchError,
   StaleRingError,
 } from './errors'
-import type { KvService } from './kv-service'
+import { type KvService, replicaNodesOf } from './kv-service'
 import type { RegionalStore, StoredItem } from './regional-store'
 import {
   type KeyRouter,
@@ -124,11 +127,6 @@ export class RingMigrationService {
    */
   async begin(expectedVersion: number, layout: RingLayout): Promise<RingStatus> {
     const { kv, ringStore } = this.options
-    if (kv.replication.replicas > 1) {
-      throw new RingChangeUnsupportedError(
-        'ring changes move data online only with one replica per key (R = 1)',
-      )
-    }
     const checked = kv.ringCache.check(layout)
     kv.validateRing(checked)
     const current = await ringStore.load()
@@ -141,10 +139,14 @@ export class RingMigrationService {
       throw new RingVersionMismatchError(expectedVersion, current?.version)
     }
     const from: RingConfig = { ...layoutOf(current), version: current.version }
-    const sourceRegions = (this.options.sourceRegions ?? losingRegions)(from, {
-      ...checked,
-      version: expectedVersion + 1,
-    })
+    // With R > 1 every old region may lose a replica role: each table is scanned.
+    const sourceRegions =
+      kv.replication.replicas > 1 && !this.options.sourceRegions
+        ? [...new Set(from.nodes.map((node) => node.region))].sort()
+        : (this.options.sourceRegions ?? losingRegions)(from, {
+            ...checked,
+            version: expectedVersion + 1,
+          })
     const gating = await ringStore.replace(expectedVersion, {
       ...checked,
       migration: {
@@ -209,6 +211,10 @@ export class RingMigrationService {
     const store = this.store(task.region)
     const next = this.router(config)
     const counts: TaskCounts = { scanned: 0, moved: 0 }
+    if (this.options.kv.replication.replicas > 1) {
+      await this.runReplicated(task, config, counts)
+      return this.complete(task, config, counts)
+    }
     for await (const page of store.scan(task.segment, task.segments)) {
       counts.scanned += page.length
       // Keys that leave this table, by destination. Plain copies go in transactions of up
@@ -235,9 +241,53 @@ export class RingMigrationService {
         if (await this.handOver(item, task, owner)) counts.moved++
       })
     }
+    return this.complete(task, config, counts)
+  }
+
+  private async complete(
+    task: MigrationTask,
+    config: RingConfig,
+    counts: TaskCounts,
+  ): Promise<TaskCounts> {
     await this.options.log.complete(task, counts)
     await this.finishIfDone(config)
     return counts
+  }
+
+  /**
+   * R > 1: every key of the segment that this region stops being a replica of is handed
+   * over from its old replicas to its new ones (KvService.handOverReplicas). A key with no
+   * copy on any leaving replica needs no move: its acknowledged writes are on W staying
+   * replicas, which are a write quorum of the new set too.
+   */
+  private async runReplicated(
+    task: MigrationTask,
+    config: RingConfig,
+    counts: TaskCounts,
+  ): Promise<void> {
+    const { kv } = this.options
+    const migration = config.migration!
+    const previous = this.router(migration.from)
+    const next = this.router(config)
+    const replicas = kv.replication.replicas
+    const nodeCount = config.nodes.length + migration.from.nodes.length
+    for await (const page of this.store(task.region).scan(task.segment, task.segments)) {
+      counts.scanned += page.length
+      const moving = page.flatMap((item) => {
+        const to = replicaNodesOf(next, item.storageKey, replicas, nodeCount).map(regionOf)
+        if (to.includes(task.region) || item.version === 0) return []
+        const from = replicaNodesOf(previous, item.storageKey, replicas, nodeCount).map(regionOf)
+        return [{ item, from, to }]
+      })
+      await inBatches(moving, this.options.concurrency ?? 16, async ({ item, from, to }) => {
+        try {
+          if (await kv.handOverReplicas(item.storageKey, from, to, config.version)) counts.moved++
+        } catch (error) {
+          // A later migration placed the key here again: this task is stale, leave the key.
+          if (!(error instanceof StaleRingError)) throw error
+        }
+      })
+    }
   }
 
   private async advance(config: RingConfig, resend = true): Promise<void> {
@@ -398,6 +448,8 @@ function batchesOf(items: readonly StoredItem[]): StoredItem[][] {
   if (batch.length > 0) batches.push(batch)
   return batches
 }
+
+const regionOf = (node: { region: string }) => node.region
 
 function taskId(task: MigrationTask): string {
   return `${task.region}#${task.segment}`

@@ -8,100 +8,25 @@ import { seededRandom } from '@meridian/seeded-random'
 import { SimulationScheduler } from '@meridian/seeded-random/simulation-scheduler'
 import { describe, expect, it } from 'vitest'
 import { createKvService } from '../create-kv-service'
-import {
-  KeyMovedError,
-  KeyNotFoundError,
-  RingChangingError,
-  StaleRingError,
-  VersionMismatchError,
-} from '../errors'
+import { KeyNotFoundError, RingChangingError, VersionMismatchError } from '../errors'
 import type { KvService } from '../kv-service'
 import { MemoryRegionalStore } from '../memory-regional-store'
 import { MemoryMigrationLog, MemoryRingConfigStore } from '../memory-ring'
-import type { RegionalStore } from '../regional-store'
-import type { KeyRouterFactory, RingLayout, RingNode } from '../ring-config'
+import type { RingLayout } from '../ring-config'
 import { layoutOf } from '../ring-config'
 import { type MigrationTask, RingMigrationService } from '../ring-migration'
+import {
+  Clock,
+  Crash,
+  crashingAfterWrites,
+  decode,
+  encode,
+  rendezvousRouter,
+} from './migration-simulation-support'
 
 const regions = ['r-a', 'r-b', 'r-c']
 const keys = ['k0', 'k1', 'k2', 'k3', 'k4']
 const schedules = Number(process.env.SIM_SCHEDULES ?? 5_000)
-
-/** Weighted rendezvous hashing: cheap to build per config, moves only what it must. */
-const rendezvousRouter: KeyRouterFactory = (config) => ({
-  preferenceList(routingKey: string, replicas: number): RingNode[] {
-    const scored = config.nodes
-      .filter((node) => node.weight > 0)
-      .map((node) => {
-        const hash = (fnv1a(`${node.id}|${routingKey}`) + 0.5) / 2 ** 32
-        return { node, score: -node.weight / Math.log(hash) }
-      })
-      .sort((left, right) => right.score - left.score)
-    return scored.slice(0, replicas).map((entry) => entry.node)
-  },
-})
-
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5
-  for (let index = 0; index < text.length; index++) {
-    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193) >>> 0
-  }
-  return hash
-}
-
-class Crash extends Error {
-  override name = 'Crash'
-}
-
-class Clock {
-  constructor(public ms = 1_700_000_000_000) {}
-  advance(ms: number) {
-    this.ms += ms
-  }
-}
-
-const encode = (value: number) => new TextEncoder().encode(String(value))
-const decode = (bytes: Uint8Array) => Number(new TextDecoder().decode(bytes))
-
-/**
- * Wraps a store so that, with `crash()`, a write happens and then its caller crashes; and
- * counts the refusals that send a handler with a stale ring on (moved keys, raised gates).
- */
-function crashingAfterWrites(store: MemoryRegionalStore, crash: () => boolean): RegionalStore {
-  const writes = new Set([
-    'put',
-    'delete',
-    'freeze',
-    'copyIn',
-    'strip',
-    'freezeAll',
-    'copyInAll',
-    'stripAll',
-    'raiseGate',
-  ])
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const member = Reflect.get(target, property, receiver)
-      if (typeof member !== 'function') return member
-      // An async generator: reads only, passed through as it is.
-      if (property === 'scan') return member.bind(target)
-      return async (...args: unknown[]) => {
-        try {
-          const result = await member.apply(target, args)
-          if (writes.has(String(property)) && crash()) {
-            throw new Crash(`crash after ${String(property)}`)
-          }
-          return result
-        } catch (error) {
-          if (error instanceof KeyMovedError || error instanceof StaleRingError) {
-            exercised.staleRefusals++
-          }
-          throw error
-        }
-      }
-    },
-  })
-}
 
 /** What the schedules exercised, summed: a simulation that never moves a key proves nothing. */
 const exercised = { migrationsFinished: 0, keysMoved: 0, staleRefusals: 0, blindWrites: 0 }
@@ -125,7 +50,11 @@ async function runSchedule(seed: number): Promise<void> {
   const stores = Object.fromEntries(
     regions.map((region) => [
       region,
-      crashingAfterWrites(memory[region]!, () => random() < crashChance),
+      crashingAfterWrites(
+        memory[region]!,
+        () => random() < crashChance,
+        () => exercised.staleRefusals++,
+      ),
     ]),
   )
   const ringStore = new MemoryRingConfigStore(pause)
