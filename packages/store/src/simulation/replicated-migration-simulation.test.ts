@@ -1,4 +1,4 @@
-// Deterministic simulation of ring migration with replication (R = 2, W = 1 or 2): seeded
+// Deterministic simulation of ring migration with replication (R = 2 or 3): seeded
 // interleavings of blind writers and readers on a fresh handler and on one whose ring never
 // goes stale on its own, creates under an old ring, range tasks delivered twice, crashes
 // right after any write (handovers, copies, drops, repairs), read repair on every read, two
@@ -26,7 +26,6 @@ import {
 } from './migration-simulation-support'
 
 const regions = ['r-a', 'r-b', 'r-c', 'r-d']
-const replicas = 2
 const schedules = Number(process.env.SIM_SCHEDULES_REPLICATED ?? 1_000)
 
 const exercised = { migrationsFinished: 0, handedOver: 0, staleRefusals: 0, checkedReads: 0 }
@@ -43,11 +42,16 @@ async function runSchedule(seed: number): Promise<void> {
   const scheduler = new SimulationScheduler(seed, clock, 50, 80_000)
   const random = seededRandom(seed ^ 0x7e9)
   const pause = () => scheduler.pause()
-  const writeQuorum = seed % 2 === 0 ? 1 : 2
+  // R = 2 with W = 1 or 2, and R = 3 with W = 2 (a key then keeps replicas across a change).
+  const { replicas, writeQuorum } = [
+    { replicas: 2, writeQuorum: 1 },
+    { replicas: 2, writeQuorum: 2 },
+    { replicas: 3, writeQuorum: 2 },
+  ][seed % 3]!
   const memory = Object.fromEntries(
     regions.map((region) => [region, new MemoryRegionalStore({ nowMs: () => clock.ms, pause })]),
   )
-  const crashChance = seed % 3 === 0 ? 0 : 0.03
+  const crashChance = seed % 5 === 0 ? 0 : 0.03
   const stores = Object.fromEntries(
     regions.map((region) => [
       region,
@@ -263,7 +267,7 @@ async function runSchedule(seed: number): Promise<void> {
 }
 
 describe('replicated ring migration simulation', () => {
-  it(`keeps every acknowledged write readable and no copy outside its replicas over ${schedules.toLocaleString('en')} seeded schedules (R = 2)`, async () => {
+  it(`keeps every acknowledged write readable and no copy outside its replicas over ${schedules.toLocaleString('en')} seeded schedules (R = 2 and 3)`, async () => {
     for (let first = 1; first <= schedules; first += 10) {
       const seeds = Array.from({ length: Math.min(10, schedules - first + 1) }, (_, i) => first + i)
       await Promise.all(seeds.map((seed) => runSchedule(seed)))
