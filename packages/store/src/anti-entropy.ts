@@ -9,7 +9,9 @@
 // is written to it with copyIn: a conditional write that applies only over an older
 // version, so a repair never replaces a newer write that landed meanwhile, and repairs of
 // the same key from several tasks (a re-delivered task, a crashed worker's task run again,
-// two rounds at once) write each missing version at most once between them. A version
+// two rounds at once) write each missing version at most once between them. A repair never
+// replaces a frozen copy and creates a missing one only behind the table's gate, so a round
+// that overlaps a ring migration can't revive a copy the migration moved away. A version
 // younger than the grace period (2 s) is left to the next round: it may be a write still on
 // its way to the lagging replica, and copying it first would fail that write's own call. A round has
 // one task per segment of every region's table, so a key is found from every replica that
@@ -95,7 +97,9 @@ export class AntiEntropy {
     if (kv.replication.replicas < 2) return counts
     const graceMs = this.options.graceMs ?? defaultRepairGraceMs
     const nowMs = this.options.nowMs ?? Date.now
-    const { version: ringVersion } = await kv.ringConfig()
+    // The version this handler routes by: a repair that would create a copy passes the gate
+    // with it, so one on a ring older than a running migration creates nothing.
+    const { routeVersion: ringVersion } = await kv.ringCache.current()
     for await (const page of this.store(task.region).scan(task.segment, task.segments)) {
       counts.scanned += page.length
       // Each listed key with its replica regions (a copy outside them is not a replica).
@@ -135,7 +139,7 @@ export class AntiEntropy {
           if (copy && copy.version >= best.version) continue
           work.push(async () => {
             try {
-              if (await this.store(region).copyIn(best, ringVersion)) {
+              if (await this.store(region).copyIn(best, ringVersion, { repair: true })) {
                 counts.repaired++
                 this.options.onRepair?.(region, 1)
               }
