@@ -6,6 +6,12 @@
 // invocation threads (default: cores), MERIDIAN_ADMIN_KEY for the bootstrap admin API
 // key (default: a new one, printed once), and MERIDIAN_EDGE (default 1: the edge tier on
 // PORT with one API per store region behind it, as deployed; 0: the home API alone on PORT).
+// `npm start` runs this as `node --import tsx`, one Node process, not under the `tsx`
+// command: that one runs the script in a child process and, on SIGINT, SIGKILLs the child
+// unless the child reports the signal within 30 ms (then again 30 ms after relaying it
+// itself). A runtime whose event loop was busy that long (a loaded machine) died before
+// `shutdown` ran: Ctrl-C printed nothing and nothing was stopped in order.
+//
 // First: it sets environment defaults that must be in place before the SDK loads.
 import './process-defaults'
 import { parseSettings, SettingsError } from '@meridian/aws'
