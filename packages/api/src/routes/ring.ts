@@ -190,7 +190,7 @@ const replaceRingRoute = createRoute({
       400: 'Invalid If-Match (`invalid-if-match`), JSON (`invalid-json`) or ring (`invalid-ring-config`)',
       ...accessProblems,
       ...bodyProblems,
-      409: 'A migration is running (`ring-migration-in-progress`), or replication R > 1 (`ring-change-unsupported`)',
+      409: 'A migration is running (`ring-migration-in-progress`), or this deployment has no migration queue (`ring-change-unsupported`)',
       412: 'The ring changed since that ETag (`ring-version-mismatch`)',
       428: 'If-Match is missing (`precondition-required`)',
       ...ringUnavailable,
