@@ -218,7 +218,7 @@ export class RingMigrationInProgressError extends StoreError {
   override name = 'RingMigrationInProgressError'
 }
 
-/** A ring change this deployment can't carry out online (replication R > 1). */
+/** A ring change this deployment can't carry out online (no migration queue is wired). */
 export class RingChangeUnsupportedError extends StoreError {
   override name = 'RingChangeUnsupportedError'
 }
