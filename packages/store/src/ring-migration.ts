@@ -285,30 +285,27 @@ export class RingMigrationService {
 
   /**
    * Hands a batch of plain copies over at once. A batch that can't be frozen as scanned
-   * (a writer changed one of its keys since the Scan; nothing was written) is split in
-   * halves and each tried again, so a busy key costs a few smaller transactions instead of
-   * sending the whole batch key by key; what is still refused at two keys or fewer is
-   * returned for the caller to hand over key by key. Once frozen, a refused copy or strip
+   * (a writer changed some of its keys since the Scan, or holds them; nothing was written)
+   * names the keys it refused: those are returned for the caller to hand over key by key,
+   * and the rest is frozen again without them. Once frozen, a refused copy or strip
    * finishes key by key here (each step is safe to repeat).
    */
   private async handOverAll(
-    batch: readonly StoredItem[],
+    scanned: readonly StoredItem[],
     task: MigrationTask,
     target: string,
   ): Promise<{ moved: number; refused: StoredItem[] }> {
     const from = this.store(task.region)
     const to = this.store(target)
-    if (!(await from.freezeAll(batch, target, task.ringVersion))) {
-      if (batch.length <= 2) return { moved: 0, refused: [...batch] }
-      const half = batch.length >> 1
-      const parts = await Promise.all([
-        this.handOverAll(batch.slice(0, half), task, target),
-        this.handOverAll(batch.slice(half), task, target),
-      ])
-      return {
-        moved: parts[0].moved + parts[1].moved,
-        refused: [...parts[0].refused, ...parts[1].refused],
-      }
+    const refused: StoredItem[] = []
+    let batch = [...scanned]
+    for (;;) {
+      if (batch.length === 0) return { moved: 0, refused }
+      const refusedNow = await from.freezeAll(batch, target, task.ringVersion)
+      if (refusedNow.length === 0) break
+      refused.push(...refusedNow)
+      const keys = new Set(refusedNow.map((item) => item.storageKey))
+      batch = batch.filter((item) => !keys.has(item.storageKey))
     }
     let moved = batch.length
     if (!(await to.copyInAll(batch, task.ringVersion))) {
@@ -318,7 +315,7 @@ export class RingMigrationService {
     if (!(await from.stripAll(batch))) {
       await Promise.all(batch.map((item) => from.strip(item.storageKey, item.version)))
     }
-    return { moved, refused: [] }
+    return { moved, refused }
   }
 
   /**
