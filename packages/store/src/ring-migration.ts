@@ -400,13 +400,29 @@ function taskId(task: MigrationTask): string {
   return `${task.region}#${task.segment}`
 }
 
-/** Runs `each` over `items`, `size` at a time (range tasks bound their concurrent writes). */
+/**
+ * Runs `each` over `items`, at most `size` at a time (range tasks bound their concurrent
+ * writes): a new one starts as soon as one ends, not when the slowest of a group does.
+ * After a failure no new one starts; the first failure is thrown once those running end.
+ */
 export async function inBatches<T>(
   items: readonly T[],
   size: number,
   each: (item: T) => Promise<void>,
 ): Promise<void> {
-  for (let start = 0; start < items.length; start += size) {
-    await Promise.all(items.slice(start, start + size).map(each))
-  }
+  let next = 0
+  let failed = false
+  const lanes = Array.from({ length: Math.max(1, Math.min(size, items.length)) }, async () => {
+    while (!failed && next < items.length) {
+      try {
+        await each(items[next++]!)
+      } catch (error) {
+        failed = true
+        throw error
+      }
+    }
+  })
+  const outcomes = await Promise.allSettled(lanes)
+  const failure = outcomes.find((outcome) => outcome.status === 'rejected')
+  if (failure) throw (failure as PromiseRejectedResult).reason
 }
