@@ -95,8 +95,14 @@ export interface RingMigrationOptions {
   log: MigrationLog
   /** Scan segments (tasks) per source table. */
   segments?: number
-  /** Keys handed over at once within a task. */
+  /** Batches (of up to 50 keys) a range task hands over at once. */
   concurrency?: number
+  /**
+   * An upper bound on the keys per second one range task (one worker instance) hands over,
+   * unbounded when absent: trades the move's speed for the requests' latency while it
+   * runs, as Cassandra's stream_throughput_outbound does.
+   */
+  keysPerSecond?: number
   /** How long after its start the sweeper re-sends a migration's unrecorded tasks. */
   resendAfterMs?: number
   routerFactory?: KeyRouterFactory
@@ -111,6 +117,8 @@ export class RingMigrationService {
   private readonly options: RingMigrationOptions
   private readonly nowMs: () => number
   private readonly routerFactory: KeyRouterFactory
+  /** When the rate bound lets the next batch start (keysPerSecond). */
+  private paceAtMs = 0
 
   constructor(options: RingMigrationOptions) {
     this.options = options
@@ -295,6 +303,7 @@ export class RingMigrationService {
     task: MigrationTask,
     target: string,
   ): Promise<{ moved: number; refused: StoredItem[] }> {
+    await this.pace(scanned.length)
     const from = this.store(task.region)
     const to = this.store(target)
     const refused: StoredItem[] = []
@@ -316,6 +325,16 @@ export class RingMigrationService {
       await Promise.all(batch.map((item) => from.strip(item.storageKey, item.version)))
     }
     return { moved, refused }
+  }
+
+  /** Waits until `keys` more keys fit under the keysPerSecond bound, if there is one. */
+  private async pace(keys: number): Promise<void> {
+    const rate = this.options.keysPerSecond
+    if (rate === undefined || rate <= 0) return
+    const now = this.nowMs()
+    const startAtMs = Math.max(now, this.paceAtMs)
+    this.paceAtMs = startAtMs + (keys * 1000) / rate
+    if (startAtMs > now) await new Promise((resolve) => setTimeout(resolve, startAtMs - now))
   }
 
   /**
