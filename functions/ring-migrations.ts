@@ -79,5 +79,31 @@ export function ringMigrationService(kv: KvService): RingMigrationService {
     ringStore: new DynamoRingConfigStore({ client: dynamoClient(), tableName }),
     log: new DynamoMigrationLog({ client: dynamoClient(), tableName }),
     queue: rangeTaskQueue(),
+    ...migrationRateOptions(process.env),
   })
+}
+
+/**
+ * The range tasks' rate bounds, from the environment: MERIDIAN_MIGRATION_CONCURRENCY
+ * (batches of up to 50 keys in flight per task; 8 when unset) and
+ * MERIDIAN_MIGRATION_KEYS_PER_SECOND (keys per second per task; unbounded when unset).
+ */
+export function migrationRateOptions(environment: Record<string, string | undefined>): {
+  concurrency?: number
+  keysPerSecond?: number
+} {
+  const positive = (name: string) => {
+    const text = environment[name]
+    if (text === undefined || text === '') return undefined
+    const number = Number(text)
+    if (!Number.isFinite(number) || number <= 0)
+      throw new Error(`${name} must be a positive number`)
+    return number
+  }
+  const concurrency = positive('MERIDIAN_MIGRATION_CONCURRENCY')
+  const keysPerSecond = positive('MERIDIAN_MIGRATION_KEYS_PER_SECOND')
+  return {
+    ...(concurrency !== undefined && { concurrency: Math.max(1, Math.floor(concurrency)) }),
+    ...(keysPerSecond !== undefined && { keysPerSecond }),
+  }
 }

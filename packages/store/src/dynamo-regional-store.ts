@@ -7,6 +7,7 @@ import {
   type AttributeValue,
   BatchGetItemCommand,
   type BatchGetItemCommandOutput,
+  type CancellationReason,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
@@ -325,10 +326,20 @@ export class DynamoRegionalStore implements RegionalStore {
     items: readonly StoredItem[],
     region: string,
     ringVersion: number,
-  ): Promise<boolean> {
-    return this.transact(
-      items.map((item) => freezeUpdate(item.storageKey, region, ringVersion, item.version)),
+  ): Promise<StoredItem[]> {
+    const updates = items.map((item) =>
+      freezeUpdate(item.storageKey, region, ringVersion, item.version),
     )
+    const reasons = await this.transactOrReasons(updates)
+    if (reasons === undefined) return []
+    // The cancellation names each item's outcome in order: a failed condition (changed since
+    // the Scan, frozen, an intent) or a conflict with a concurrent write. Without an
+    // item-level reason (a throttled or otherwise cancelled transaction), all are refused.
+    const refused = items.filter((_, index) => {
+      const code = reasons[index]?.Code
+      return code !== undefined && code !== 'None'
+    })
+    return refused.length > 0 ? refused : [...items]
   }
 
   async copyInAll(items: readonly StoredItem[], ringVersion: number): Promise<boolean> {
@@ -343,7 +354,14 @@ export class DynamoRegionalStore implements RegionalStore {
   private async transact(
     updates: Array<Omit<NonNullable<TransactWriteItem['Update']>, 'TableName'>>,
   ): Promise<boolean> {
-    if (updates.length === 0) return true
+    return (await this.transactOrReasons(updates)) === undefined
+  }
+
+  /** Updates in one transaction; when it was cancelled, why, item by item (in order). */
+  private async transactOrReasons(
+    updates: Array<Omit<NonNullable<TransactWriteItem['Update']>, 'TableName'>>,
+  ): Promise<CancellationReason[] | undefined> {
+    if (updates.length === 0) return undefined
     try {
       await this.client.send(
         new TransactWriteItemsCommand({
@@ -352,9 +370,9 @@ export class DynamoRegionalStore implements RegionalStore {
           })),
         }),
       )
-      return true
+      return undefined
     } catch (error) {
-      if (error instanceof TransactionCanceledException) return false
+      if (error instanceof TransactionCanceledException) return error.CancellationReasons ?? []
       throw error
     }
   }

@@ -129,11 +129,11 @@ export class MemoryRegionalStore implements RegionalStore {
     items: readonly StoredItem[],
     region: string,
     ringVersion: number,
-  ): Promise<boolean> {
+  ): Promise<StoredItem[]> {
     await this.pause()
-    const all = items.every((item) => {
+    const refused = items.filter((item) => {
       const current = this.items.get(item.storageKey)
-      return (
+      return !(
         current !== undefined &&
         current.version === item.version &&
         !current.intent &&
@@ -141,9 +141,9 @@ export class MemoryRegionalStore implements RegionalStore {
         (current.placedAt === undefined || current.placedAt < ringVersion)
       )
     })
-    if (!all) return false
+    if (refused.length > 0) return refused
     for (const item of items) this.items.get(item.storageKey)!.movedTo = region
-    return true
+    return []
   }
 
   async copyInAll(items: readonly StoredItem[], ringVersion: number): Promise<boolean> {

@@ -119,10 +119,16 @@ export interface RegionalStore {
    */
   drop(storageKey: string, version: number): Promise<void>
   // The same three steps for many keys at once (a range task's page), all or nothing: each
-  // answers false, having written nothing, when any key's condition fails, and the caller
-  // goes key by key instead. freezeAll also requires each copy to be exactly as given
-  // (same version, not frozen), so the given items are the frozen copies.
-  freezeAll(items: readonly StoredItem[], region: string, ringVersion: number): Promise<boolean>
+  // writes nothing when any key's condition fails, and the caller goes key by key instead.
+  // freezeAll also requires each copy to be exactly as given (same version, not frozen), so
+  // the given items are the frozen copies; it answers the items it refused (empty when it
+  // froze them all; then nothing was written), so the caller can freeze the others again
+  // without them instead of searching for them.
+  freezeAll(
+    items: readonly StoredItem[],
+    region: string,
+    ringVersion: number,
+  ): Promise<StoredItem[]>
   copyInAll(items: readonly StoredItem[], ringVersion: number): Promise<boolean>
   stripAll(items: readonly StoredItem[]): Promise<boolean>
   /**

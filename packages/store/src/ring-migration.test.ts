@@ -11,7 +11,7 @@ import { RingMigrationService } from './ring-migration'
 const bytes = (text: string) => new TextEncoder().encode(text)
 const text = (value: Uint8Array) => new TextDecoder().decode(value)
 
-function world() {
+function world(options: { keysPerSecond?: number } = {}) {
   const stores = { 'us-east-1': new MemoryRegionalStore(), 'eu-west-1': new MemoryRegionalStore() }
   const ringStore = new MemoryRingConfigStore()
   const handler = (ringStalenessMs: number) =>
@@ -24,6 +24,7 @@ function world() {
     ringStore,
     queue: { send: async (tasks) => void queue.push(...tasks) },
     log,
+    ...options,
   })
   const moveAllTo = async (region: string) => {
     const current = await kv.ringConfig()
@@ -84,6 +85,23 @@ describe('ring migration, exact sequences', () => {
     expect(completed).toHaveLength(4)
     expect(completed.reduce((sum, task) => sum + task.moved, 0)).toBe(20)
     for (let index = 0; index < 20; index++) {
+      expect(text((await kv.get('default', `k${index}`)).value)).toBe('v')
+    }
+  })
+
+  it('hands keys over no faster than keysPerSecond', async () => {
+    const { kv, moveAllTo, drain, migrations } = world({ keysPerSecond: 400 })
+    await kv.ringConfig()
+    await moveAllTo('us-east-1')
+    await drain()
+    for (let index = 0; index < 120; index++) await kv.put('default', `k${index}`, bytes('v'))
+    await moveAllTo('eu-west-1')
+    const began = performance.now()
+    await drain()
+    // The first batch starts at once; the other keys (at least 70 of 120) wait their turn.
+    expect(performance.now() - began).toBeGreaterThanOrEqual(170)
+    expect((await migrations.status()).state).toBe('stable')
+    for (let index = 0; index < 120; index++) {
       expect(text((await kv.get('default', `k${index}`)).value)).toBe('v')
     }
   })

@@ -98,8 +98,14 @@ export interface RingMigrationOptions {
   log: MigrationLog
   /** Scan segments (tasks) per source table. */
   segments?: number
-  /** Keys handed over at once within a task. */
+  /** Batches (of up to 50 keys) a range task hands over at once. */
   concurrency?: number
+  /**
+   * An upper bound on the keys per second one range task (one worker instance) hands over,
+   * unbounded when absent: trades the move's speed for the requests' latency while it
+   * runs, as Cassandra's stream_throughput_outbound does.
+   */
+  keysPerSecond?: number
   /** How long after its start the sweeper re-sends a migration's unrecorded tasks. */
   resendAfterMs?: number
   routerFactory?: KeyRouterFactory
@@ -114,6 +120,8 @@ export class RingMigrationService {
   private readonly options: RingMigrationOptions
   private readonly nowMs: () => number
   private readonly routerFactory: KeyRouterFactory
+  /** When the rate bound lets the next batch start (keysPerSecond). */
+  private paceAtMs = 0
 
   constructor(options: RingMigrationOptions) {
     this.options = options
@@ -335,30 +343,28 @@ export class RingMigrationService {
 
   /**
    * Hands a batch of plain copies over at once. A batch that can't be frozen as scanned
-   * (a writer changed one of its keys since the Scan; nothing was written) is split in
-   * halves and each tried again, so a busy key costs a few smaller transactions instead of
-   * sending the whole batch key by key; what is still refused at two keys or fewer is
-   * returned for the caller to hand over key by key. Once frozen, a refused copy or strip
+   * (a writer changed some of its keys since the Scan, or holds them; nothing was written)
+   * names the keys it refused: those are returned for the caller to hand over key by key,
+   * and the rest is frozen again without them. Once frozen, a refused copy or strip
    * finishes key by key here (each step is safe to repeat).
    */
   private async handOverAll(
-    batch: readonly StoredItem[],
+    scanned: readonly StoredItem[],
     task: MigrationTask,
     target: string,
   ): Promise<{ moved: number; refused: StoredItem[] }> {
+    await this.pace(scanned.length)
     const from = this.store(task.region)
     const to = this.store(target)
-    if (!(await from.freezeAll(batch, target, task.ringVersion))) {
-      if (batch.length <= 2) return { moved: 0, refused: [...batch] }
-      const half = batch.length >> 1
-      const parts = await Promise.all([
-        this.handOverAll(batch.slice(0, half), task, target),
-        this.handOverAll(batch.slice(half), task, target),
-      ])
-      return {
-        moved: parts[0].moved + parts[1].moved,
-        refused: [...parts[0].refused, ...parts[1].refused],
-      }
+    const refused: StoredItem[] = []
+    let batch = [...scanned]
+    for (;;) {
+      if (batch.length === 0) return { moved: 0, refused }
+      const refusedNow = await from.freezeAll(batch, target, task.ringVersion)
+      if (refusedNow.length === 0) break
+      refused.push(...refusedNow)
+      const keys = new Set(refusedNow.map((item) => item.storageKey))
+      batch = batch.filter((item) => !keys.has(item.storageKey))
     }
     let moved = batch.length
     if (!(await to.copyInAll(batch, task.ringVersion))) {
@@ -368,7 +374,17 @@ export class RingMigrationService {
     if (!(await from.stripAll(batch))) {
       await Promise.all(batch.map((item) => from.strip(item.storageKey, item.version)))
     }
-    return { moved, refused: [] }
+    return { moved, refused }
+  }
+
+  /** Waits until `keys` more keys fit under the keysPerSecond bound, if there is one. */
+  private async pace(keys: number): Promise<void> {
+    const rate = this.options.keysPerSecond
+    if (rate === undefined || rate <= 0) return
+    const now = this.nowMs()
+    const startAtMs = Math.max(now, this.paceAtMs)
+    this.paceAtMs = startAtMs + (keys * 1000) / rate
+    if (startAtMs > now) await new Promise((resolve) => setTimeout(resolve, startAtMs - now))
   }
 
   /**
@@ -455,13 +471,29 @@ function taskId(task: MigrationTask): string {
   return `${task.region}#${task.segment}`
 }
 
-/** Runs `each` over `items`, `size` at a time (range tasks bound their concurrent writes). */
+/**
+ * Runs `each` over `items`, at most `size` at a time (range tasks bound their concurrent
+ * writes): a new one starts as soon as one ends, not when the slowest of a group does.
+ * After a failure no new one starts; the first failure is thrown once those running end.
+ */
 export async function inBatches<T>(
   items: readonly T[],
   size: number,
   each: (item: T) => Promise<void>,
 ): Promise<void> {
-  for (let start = 0; start < items.length; start += size) {
-    await Promise.all(items.slice(start, start + size).map(each))
-  }
+  let next = 0
+  let failed = false
+  const lanes = Array.from({ length: Math.max(1, Math.min(size, items.length)) }, async () => {
+    while (!failed && next < items.length) {
+      try {
+        await each(items[next++]!)
+      } catch (error) {
+        failed = true
+        throw error
+      }
+    }
+  })
+  const outcomes = await Promise.allSettled(lanes)
+  const failure = outcomes.find((outcome) => outcome.status === 'rejected')
+  if (failure) throw (failure as PromiseRejectedResult).reason
 }

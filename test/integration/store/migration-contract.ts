@@ -232,22 +232,35 @@ export function migrationContract(name: string, factory: () => Promise<Migrating
 
     it('hands a batch over all or nothing: freezeAll pins each scanned version', async () => {
       const { store } = await factory()
-      const [a, b] = [key(), key()]
+      const [a, b, c] = [key(), key(), key()]
       await store.put(a, plain('a'))
       await store.put(b, plain('b'))
-      const scanned = [(await store.get(a))!, (await store.get(b))!]
+      await store.put(c, plain('c'))
+      const scanned = [(await store.get(a))!, (await store.get(b))!, (await store.get(c))!]
       await store.put(b, plain('b2'))
-      // b changed since the scan: nothing is frozen.
-      expect(await store.freezeAll(scanned, 'eu-west-1', 2)).toBe(false)
+      // b changed since the scan: nothing is frozen, and b is named as the one refused.
+      expect(
+        (await store.freezeAll(scanned, 'eu-west-1', 2)).map((item) => item.storageKey),
+      ).toEqual([b])
       expect((await store.get(a))?.movedTo).toBeUndefined()
+      expect((await store.get(c))?.movedTo).toBeUndefined()
+      // The others freeze without it.
+      expect(await store.freezeAll([scanned[0]!, scanned[2]!], 'eu-west-1', 2)).toEqual([])
+      expect(await store.get(c)).toMatchObject({ version: 1, movedTo: 'eu-west-1' })
       const fresh = [(await store.get(a))!, (await store.get(b))!]
-      expect(await store.freezeAll(fresh, 'eu-west-1', 2)).toBe(true)
+      // a is frozen now: refused as such.
+      expect((await store.freezeAll(fresh, 'eu-west-1', 2)).map((item) => item.storageKey)).toEqual(
+        [a],
+      )
+      expect(await store.freezeAll([fresh[1]!], 'eu-west-1', 2)).toEqual([])
       expect(await store.get(b)).toMatchObject({ version: 2, movedTo: 'eu-west-1' })
       await expect(store.put(a, plain('x'))).rejects.toBeInstanceOf(KeyMovedError)
-      expect(await store.stripAll(fresh)).toBe(true)
+      const frozen = [(await store.get(a))!, (await store.get(b))!, (await store.get(c))!]
+      expect(await store.stripAll(frozen)).toBe(true)
       expect((await store.get(a))?.value).toBeUndefined()
+      expect((await store.get(b))?.value).toBeUndefined()
       // Stripping again at another version is refused as a whole.
-      expect(await store.stripAll([{ ...fresh[0]!, version: 9 }])).toBe(false)
+      expect(await store.stripAll([{ ...frozen[0]!, version: 9 }])).toBe(false)
     })
 
     it('copies a batch in all or nothing', async () => {
