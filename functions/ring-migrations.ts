@@ -2,7 +2,13 @@
 // DLQ), completions in the coordination table, the KV service's stores and ring cache. The
 // same queue carries anti-entropy's repair tasks (functions/ring-migration-worker.ts).
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs'
-import { coordinationTable, dynamoClient, ringMigrationQueue, sqsClient } from '@meridian/aws'
+import {
+  coordinationTable,
+  dynamoClient,
+  ringMigrationQueue,
+  settings,
+  sqsClient,
+} from '@meridian/aws'
 import { linkedName, linkedUrl } from '@meridian/aws/linked'
 import {
   DynamoMigrationLog,
@@ -74,36 +80,14 @@ export function rangeTaskQueue(): SqsMigrationQueue {
 
 export function ringMigrationService(kv: KvService): RingMigrationService {
   const tableName = linkedName(coordinationTable.resource)
+  const keysPerSecond = settings().MERIDIAN_MIGRATION_KEYS_PER_SECOND
   return new RingMigrationService({
     kv,
     ringStore: new DynamoRingConfigStore({ client: dynamoClient(), tableName }),
     log: new DynamoMigrationLog({ client: dynamoClient(), tableName }),
     queue: rangeTaskQueue(),
-    ...migrationRateOptions(process.env),
-  })
-}
-
-/**
- * The range tasks' rate bounds, from the environment: MERIDIAN_MIGRATION_CONCURRENCY
- * (batches of up to 50 keys in flight per task; 8 when unset) and
- * MERIDIAN_MIGRATION_KEYS_PER_SECOND (keys per second per task; unbounded when unset).
- */
-export function migrationRateOptions(environment: Record<string, string | undefined>): {
-  concurrency?: number
-  keysPerSecond?: number
-} {
-  const positive = (name: string) => {
-    const text = environment[name]
-    if (text === undefined || text === '') return undefined
-    const number = Number(text)
-    if (!Number.isFinite(number) || number <= 0)
-      throw new Error(`${name} must be a positive number`)
-    return number
-  }
-  const concurrency = positive('MERIDIAN_MIGRATION_CONCURRENCY')
-  const keysPerSecond = positive('MERIDIAN_MIGRATION_KEYS_PER_SECOND')
-  return {
-    ...(concurrency !== undefined && { concurrency: Math.max(1, Math.floor(concurrency)) }),
+    // Rate bounds on each range task (settings.ts): batches in flight, keys per second.
+    concurrency: settings().MERIDIAN_MIGRATION_CONCURRENCY,
     ...(keysPerSecond !== undefined && { keysPerSecond }),
-  }
+  })
 }

@@ -80,6 +80,10 @@ export const settingsSchema = z.object({
   // a fault proxy in front of the local engine in `npm run bench -- failover`).
   MERIDIAN_STORE_ENDPOINTS: variable(regionEndpoints.default({})),
   MERIDIAN_RUNNING_JOBS_PER_TENANT_MAX: variable(integer(1).default(10)),
+  // Ring migration range tasks: batches (of up to 50 keys) in flight per task, and an
+  // optional bound on the keys per second one task hands over (unbounded when unset).
+  MERIDIAN_MIGRATION_CONCURRENCY: variable(integer(1, 64).default(8)),
+  MERIDIAN_MIGRATION_KEYS_PER_SECOND: variable(integer(1).optional()),
   // A regional API (edge mode, functions/regional-api.ts): the store region it serves, and
   // the home region's API, where it sends every request it does not serve itself.
   MERIDIAN_SERVED_REGION: variable(awsRegion.optional()),

@@ -23,6 +23,12 @@ const cases: Record<SettingName, { valid: [string, unknown]; invalid: string; ex
       expected: 'region=url pairs',
     },
     MERIDIAN_RUNNING_JOBS_PER_TENANT_MAX: { valid: ['4', 4], invalid: 'ten', expected: 'integer' },
+    MERIDIAN_MIGRATION_CONCURRENCY: {
+      valid: ['2', 2],
+      invalid: '0',
+      expected: 'integer from 1 to 64',
+    },
+    MERIDIAN_MIGRATION_KEYS_PER_SECOND: { valid: ['60', 60], invalid: '0.5', expected: 'integer' },
     MERIDIAN_SERVED_REGION: {
       valid: ['eu-west-1', 'eu-west-1'],
       invalid: 'europe',
@@ -58,6 +64,7 @@ describe('settings', () => {
       MERIDIAN_STORE_TIMEOUT_MS: 1_000,
       MERIDIAN_STORE_ENDPOINTS: {},
       MERIDIAN_RUNNING_JOBS_PER_TENANT_MAX: 10,
+      MERIDIAN_MIGRATION_CONCURRENCY: 8,
       PORT: 3000,
       MERIDIAN_PERSIST: true,
       MERIDIAN_DATA_DIR: '.data',
