@@ -60,6 +60,8 @@ function apiInstance(ring: MigratingRing, kv: KvService, home: boolean): App {
     transactions,
     locks: new LockService({ table: lockTable, listing: lockTable }),
     ...(home && { ringMigrations: ring.migrations }),
+    // A 500 fails the test; its cause is printed with it.
+    logError: (error) => console.error('500 cause:', error),
   })
 }
 

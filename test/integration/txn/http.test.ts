@@ -1,5 +1,6 @@
 // POST /txn, GET /txn/:id and GET /txn?state=in-doubt over app.request on DynamoDB Local.
 import { createApp } from '@meridian/api'
+import { RingChangingError } from '@meridian/store'
 import { TransactionService } from '@meridian/txn'
 import { describe, expect, it } from 'vitest'
 import { dynamoPorts, unique } from './support'
@@ -59,6 +60,27 @@ describe('POST /txn', () => {
       reason: 'version-mismatch',
       currentVersion: 0,
     })
+  })
+
+  it('answers 503 ring-changing, retryable, when a key is moving and can not be placed yet', async () => {
+    const ports = dynamoPorts()
+    const moving = new TransactionService({
+      ...ports,
+      router: {
+        regionOf: ports.router.regionOf,
+        placementOf: async (key) => {
+          throw new RingChangingError(`${JSON.stringify(key)} is moving; retry shortly`)
+        },
+      },
+    })
+    const response = await createApp({ probes: [], transactions: moving }).request('/txn', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ operations: [{ op: 'put', key: `m-${unique()}`, value: 'x' }] }),
+    })
+    expect(response.status).toBe(503)
+    expect(response.headers.get('retry-after')).toBe('1')
+    expect((await response.json()).type).toBe('urn:meridian:problem:ring-changing')
   })
 
   it.each([

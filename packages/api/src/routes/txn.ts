@@ -21,6 +21,7 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../app'
 import { openApiRouter } from '../openapi'
 import { ProblemError } from '../problem'
+import { storeProblem } from './kv'
 import {
   accessProblems,
   apiKeySecurity,
@@ -191,7 +192,9 @@ async function execute(
         extensions: { id: error.id },
       })
     }
-    throw error
+    // Placing the keys meets the store's own conditions (a ring change under way: 503
+    // ring-changing, retryable), answered as the KV routes answer them.
+    throw storeProblem(error)
   }
 }
 
@@ -274,7 +277,10 @@ const executeRoute = createRoute({
         'Aborted (`transaction-aborted`, with a reason per operation) or the same id is still ' +
         'running (`transaction-in-progress`, with Retry-After)',
       422: 'The id was used for a different transaction (`transaction-id-reused`)',
-      503: 'The outcome is not known yet; retry with the same id (`transaction-outcome-unknown`)',
+      503:
+        'The outcome is not known yet; retry with the same id (`transaction-outcome-unknown`), ' +
+        'or a key is moving in a ring change or its region is unavailable (`ring-changing`, ' +
+        '`region-unavailable`, with Retry-After)',
     }),
   },
 })
