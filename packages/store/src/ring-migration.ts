@@ -98,7 +98,7 @@ export interface RingMigrationOptions {
   log: MigrationLog
   /** Scan segments (tasks) per source table. */
   segments?: number
-  /** Batches (of up to 50 keys) a range task hands over at once. */
+  /** Batches (of up to 50 keys; with R > 1, single keys) a range task hands over at once. */
   concurrency?: number
   /**
    * An upper bound on the keys per second one range task (one worker instance) hands over,
@@ -216,13 +216,13 @@ export class RingMigrationService {
     const config = await this.load()
     if (config.migration?.phase !== 'moving' || config.version !== task.ringVersion)
       return undefined
-    const store = this.store(task.region)
-    const next = this.router(config)
     const counts: TaskCounts = { scanned: 0, moved: 0 }
     if (this.options.kv.replication.replicas > 1) {
       await this.runReplicated(task, config, counts)
       return this.complete(task, config, counts)
     }
+    const store = this.store(task.region)
+    const next = this.router(config)
     for await (const page of store.scan(task.segment, task.segments)) {
       counts.scanned += page.length
       // Keys that leave this table, by destination. Plain copies go in transactions of up
@@ -287,7 +287,8 @@ export class RingMigrationService {
         const from = replicaNodesOf(previous, item.storageKey, replicas, nodeCount).map(regionOf)
         return [{ item, from, to }]
       })
-      await inBatches(moving, this.options.concurrency ?? 16, async ({ item, from, to }) => {
+      await inBatches(moving, this.options.concurrency ?? 8, async ({ item, from, to }) => {
+        await this.pace(1)
         try {
           if (await kv.handOverReplicas(item.storageKey, from, to, config.version)) counts.moved++
         } catch (error) {
