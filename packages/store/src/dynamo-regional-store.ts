@@ -205,7 +205,6 @@ export class DynamoRegionalStore implements RegionalStore {
    */
   private async repair(item: StoredItem, ringVersion: number): Promise<boolean> {
     const update = this.copyInUpdate(item, ringVersion)
-    const values = update.ExpressionAttributeValues
     const over = `${noIntent} AND ${notMoved} AND ${exists} AND #version < :version`
     try {
       await this.client.send(
@@ -228,15 +227,7 @@ export class DynamoRegionalStore implements RegionalStore {
       await this.client.send(
         new TransactWriteItemsCommand({
           TransactItems: [
-            {
-              ConditionCheck: {
-                TableName: this.tableName,
-                Key: { [itemAttributes.key]: { S: ringGateKey } },
-                ConditionExpression: gateOpen,
-                ExpressionAttributeNames: { '#gate': gateVersionAttribute },
-                ExpressionAttributeValues: { ':ringVersion': values[':ringVersion']! },
-              },
-            },
+            { ConditionCheck: this.gateCheck(ringVersion) },
             {
               Update: {
                 TableName: this.tableName,
@@ -543,6 +534,17 @@ export class DynamoRegionalStore implements RegionalStore {
     }
   }
 
+  /** A transaction's check that the table's gate is not newer than `ringVersion`. */
+  private gateCheck(ringVersion: number) {
+    return {
+      TableName: this.tableName,
+      Key: { [itemAttributes.key]: { S: ringGateKey } },
+      ConditionExpression: gateOpen,
+      ExpressionAttributeNames: { '#gate': gateVersionAttribute },
+      ExpressionAttributeValues: { ':ringVersion': { N: String(ringVersion) } },
+    }
+  }
+
   /**
    * Creates the key in one transaction with a check that the table's gate is not newer;
    * undefined when a copy appeared meanwhile (the caller retries as an update).
@@ -568,11 +570,7 @@ export class DynamoRegionalStore implements RegionalStore {
             TransactItems: [
               {
                 ConditionCheck: {
-                  TableName: this.tableName,
-                  Key: { [itemAttributes.key]: { S: ringGateKey } },
-                  ConditionExpression: gateOpen,
-                  ExpressionAttributeNames: { '#gate': gateVersionAttribute },
-                  ExpressionAttributeValues: ringVersion,
+                  ...this.gateCheck(options.ringVersion ?? 0),
                   ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
                 },
               },
