@@ -1,9 +1,13 @@
 // What the ring migration simulations share (R = 1 and R > 1): a cheap router, a fake
 // clock, and a store wrapper that crashes callers right after a write.
+import type { SimulationScheduler } from '@meridian/seeded-random/simulation-scheduler'
 import { KeyMovedError, StaleRingError } from '../errors'
+import type { KvService } from '../kv-service'
 import type { MemoryRegionalStore } from '../memory-regional-store'
 import type { RegionalStore } from '../regional-store'
-import type { KeyRouterFactory, RingNode } from '../ring-config'
+import type { KeyRouterFactory, RingLayout, RingNode } from '../ring-config'
+import { layoutOf } from '../ring-config'
+import type { MigrationTask, RingMigrationService, RingStatus, TaskCounts } from '../ring-migration'
 
 /** Weighted rendezvous hashing: cheap to build per config, moves only what it must. */
 export const rendezvousRouter: KeyRouterFactory = (config) => ({
@@ -84,4 +88,67 @@ export function crashingAfterWrites(
       }
     },
   })
+}
+
+export interface MigrationWorld {
+  seed: number
+  scheduler: SimulationScheduler
+  /** The handler whose ring the admin reads. */
+  kv: KvService
+  migrations: RingMigrationService
+  /** Where the migrations' tasks wait for a worker. */
+  queue: MigrationTask[]
+}
+
+/**
+ * A schedule's admin: one ring change (two in a row in a quarter of the schedules, so a
+ * handler may meet a key a later migration brought back); workers run each pending task,
+ * sometimes twice at once, and a crash leaves it for the sweeper, until the ring is stable.
+ */
+export async function changeRing(
+  world: MigrationWorld,
+  change: (current: RingLayout) => RingLayout,
+  onTaskDone: (counts: TaskCounts | undefined) => void = () => {},
+): Promise<void> {
+  const { seed, scheduler, kv, migrations, queue } = world
+  const survive = (error: unknown) => {
+    if (!(error instanceof Crash)) throw error
+    return undefined
+  }
+  for (let round = 0; round < (seed % 4 === 0 ? 2 : 1); round++) {
+    const current = await kv.ringConfig()
+    if (current.migration) return
+    await migrations.begin(current.version, change(layoutOf(current))).catch(survive)
+    for (let sweep = 0; sweep < 50; sweep++) {
+      const tasks = queue.splice(0)
+      await Promise.all(
+        tasks.flatMap((task) =>
+          Array.from({ length: scheduler.chance(0.3) ? 2 : 1 }, () =>
+            migrations.run(task).then(onTaskDone, survive),
+          ),
+        ),
+      )
+      const status = await migrations.sweep({ resend: true }).catch(survive)
+      if (status?.state === 'stable') break
+    }
+  }
+}
+
+/** After a schedule: settles whatever a crash left (sweeps and tasks, no crashes expected). */
+export async function settleRing(world: MigrationWorld): Promise<RingStatus> {
+  const { scheduler, migrations, queue } = world
+  const final = await scheduler.run([
+    async () => {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const status = await migrations.sweep({ resend: true }).catch(() => undefined)
+        const tasks = queue.splice(0)
+        for (const task of tasks) await migrations.run(task).catch(() => undefined)
+        if (status?.state === 'stable' && tasks.length === 0) break
+      }
+      return migrations.status()
+    },
+  ])
+  const settled = final[0]!
+  if (settled.status === 'rejected') throw settled.reason
+  return settled.value
 }

@@ -14,15 +14,16 @@ import { type KvService, replicaNodesOf } from '../kv-service'
 import { MemoryRegionalStore } from '../memory-regional-store'
 import { MemoryMigrationLog, MemoryRingConfigStore } from '../memory-ring'
 import type { RingLayout } from '../ring-config'
-import { layoutOf } from '../ring-config'
 import { type MigrationTask, RingMigrationService } from '../ring-migration'
 import {
   Clock,
   Crash,
+  changeRing,
   crashingAfterWrites,
   decode,
   encode,
   rendezvousRouter,
+  settleRing,
 } from './migration-simulation-support'
 
 const regions = ['r-a', 'r-b', 'r-c', 'r-d']
@@ -181,39 +182,11 @@ async function runSchedule(seed: number): Promise<void> {
     }
   }
 
-  const admin = async () => {
-    for (let round = 0; round < (seed % 4 === 0 ? 2 : 1); round++) {
-      const current = await fresh.ringConfig()
-      if (current.migration) return
-      try {
-        await migrations.begin(current.version, change(layoutOf(current)))
-      } catch (error) {
-        if (!(error instanceof Crash)) throw error
-      }
-      for (let sweep = 0; sweep < 50; sweep++) {
-        const tasks = queue.splice(0)
-        await Promise.all(
-          tasks.flatMap((task) =>
-            Array.from({ length: scheduler.chance(0.3) ? 2 : 1 }, () =>
-              migrations.run(task).then(
-                (counts) => {
-                  exercised.handedOver += counts?.moved ?? 0
-                },
-                (error) => {
-                  if (!(error instanceof Crash)) throw error
-                },
-              ),
-            ),
-          ),
-        )
-        const status = await migrations.sweep({ resend: true }).catch((error) => {
-          if (!(error instanceof Crash)) throw error
-          return undefined
-        })
-        if (status?.state === 'stable') break
-      }
-    }
-  }
+  const world = { seed, scheduler, kv: fresh, migrations, queue }
+  const admin = () =>
+    changeRing(world, change, (counts) => {
+      exercised.handedOver += counts?.moved ?? 0
+    })
 
   const results = await scheduler.run([
     admin,
@@ -230,22 +203,10 @@ async function runSchedule(seed: number): Promise<void> {
   }
   expect(violations, `seed ${seed}`).toEqual([])
 
-  const final = await scheduler.run([
-    async () => {
-      for (let attempt = 0; attempt < 20; attempt++) {
-        const status = await migrations.sweep({ resend: true }).catch(() => undefined)
-        const tasks = queue.splice(0)
-        for (const task of tasks) await migrations.run(task).catch(() => undefined)
-        if (status?.state === 'stable' && tasks.length === 0) break
-      }
-      return migrations.status()
-    },
-  ])
-  const settled = final[0]!
-  if (settled.status === 'rejected') throw settled.reason
-  expect(settled.value.state, `seed ${seed}`).toBe('stable')
-  if (settled.value.config.version > 1) exercised.migrationsFinished++
-  const router = rendezvousRouter(settled.value.config)
+  const settled = await settleRing(world)
+  expect(settled.state, `seed ${seed}`).toBe('stable')
+  if (settled.config.version > 1) exercised.migrationsFinished++
+  const router = rendezvousRouter(settled.config)
   const expectations = [...lastAcknowledged, ...created]
   for (const [key, acknowledged] of expectations) {
     const storageKey = `default#${key}`
