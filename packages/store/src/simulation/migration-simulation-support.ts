@@ -3,7 +3,7 @@
 import type { SimulationScheduler } from '@meridian/seeded-random/simulation-scheduler'
 import { KeyMovedError, StaleRingError } from '../errors'
 import type { KvService } from '../kv-service'
-import type { MemoryRegionalStore } from '../memory-regional-store'
+import { MemoryRegionalStore } from '../memory-regional-store'
 import type { RegionalStore } from '../regional-store'
 import type { KeyRouterFactory, RingLayout, RingNode } from '../ring-config'
 import { layoutOf } from '../ring-config'
@@ -151,4 +151,31 @@ export async function settleRing(world: MigrationWorld): Promise<RingStatus> {
   const settled = final[0]!
   if (settled.status === 'rejected') throw settled.reason
   return settled.value
+}
+
+/**
+ * One in-memory store per region on the scheduler's clock, and the same stores as callers
+ * see them: crashing after a write with `crashChance`, counting stale-ring refusals.
+ */
+export function simulatedRegions(
+  regions: readonly string[],
+  options: {
+    clock: Clock
+    pause: () => Promise<void>
+    random: () => number
+    crashChance: number
+    onStaleRefusal: () => void
+  },
+): { memory: Record<string, MemoryRegionalStore>; stores: Record<string, RegionalStore> } {
+  const { clock, pause, random, crashChance, onStaleRefusal } = options
+  const memory = Object.fromEntries(
+    regions.map((region) => [region, new MemoryRegionalStore({ nowMs: () => clock.ms, pause })]),
+  )
+  const stores = Object.fromEntries(
+    regions.map((region) => [
+      region,
+      crashingAfterWrites(memory[region]!, () => random() < crashChance, onStaleRefusal),
+    ]),
+  )
+  return { memory, stores }
 }

@@ -10,7 +10,6 @@ import { describe, expect, it } from 'vitest'
 import { createKvService } from '../create-kv-service'
 import { KeyNotFoundError, RingChangingError, VersionMismatchError } from '../errors'
 import type { KvService } from '../kv-service'
-import { MemoryRegionalStore } from '../memory-regional-store'
 import { MemoryMigrationLog, MemoryRingConfigStore } from '../memory-ring'
 import type { RingLayout } from '../ring-config'
 import { type MigrationTask, RingMigrationService } from '../ring-migration'
@@ -18,11 +17,11 @@ import {
   Clock,
   Crash,
   changeRing,
-  crashingAfterWrites,
   decode,
   encode,
   rendezvousRouter,
   settleRing,
+  simulatedRegions,
 } from './migration-simulation-support'
 
 const regions = ['r-a', 'r-b', 'r-c']
@@ -44,20 +43,13 @@ async function runSchedule(seed: number): Promise<void> {
   const scheduler = new SimulationScheduler(seed, clock, 50, 50_000)
   const random = seededRandom(seed ^ 0x5eed)
   const pause = () => scheduler.pause()
-  const memory = Object.fromEntries(
-    regions.map((region) => [region, new MemoryRegionalStore({ nowMs: () => clock.ms, pause })]),
-  )
-  const crashChance = seed % 3 === 0 ? 0 : 0.04
-  const stores = Object.fromEntries(
-    regions.map((region) => [
-      region,
-      crashingAfterWrites(
-        memory[region]!,
-        () => random() < crashChance,
-        () => exercised.staleRefusals++,
-      ),
-    ]),
-  )
+  const { memory, stores } = simulatedRegions(regions, {
+    clock,
+    pause,
+    random,
+    crashChance: seed % 3 === 0 ? 0 : 0.04,
+    onStaleRefusal: () => exercised.staleRefusals++,
+  })
   const ringStore = new MemoryRingConfigStore(pause)
   const handler = (stalenessMs: number): KvService =>
     createKvService({

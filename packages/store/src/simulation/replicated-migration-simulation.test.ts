@@ -11,7 +11,6 @@ import { describe, expect, it } from 'vitest'
 import { createKvService } from '../create-kv-service'
 import { QuorumNotReachedError, RingChangingError, VersionMismatchError } from '../errors'
 import { type KvService, replicaNodesOf } from '../kv-service'
-import { MemoryRegionalStore } from '../memory-regional-store'
 import { MemoryMigrationLog, MemoryRingConfigStore } from '../memory-ring'
 import type { RingLayout } from '../ring-config'
 import { type MigrationTask, RingMigrationService } from '../ring-migration'
@@ -19,11 +18,11 @@ import {
   Clock,
   Crash,
   changeRing,
-  crashingAfterWrites,
   decode,
   encode,
   rendezvousRouter,
   settleRing,
+  simulatedRegions,
 } from './migration-simulation-support'
 
 const regions = ['r-a', 'r-b', 'r-c', 'r-d']
@@ -49,20 +48,13 @@ async function runSchedule(seed: number): Promise<void> {
     { replicas: 2, writeQuorum: 2 },
     { replicas: 3, writeQuorum: 2 },
   ][seed % 3]!
-  const memory = Object.fromEntries(
-    regions.map((region) => [region, new MemoryRegionalStore({ nowMs: () => clock.ms, pause })]),
-  )
-  const crashChance = seed % 5 === 0 ? 0 : 0.03
-  const stores = Object.fromEntries(
-    regions.map((region) => [
-      region,
-      crashingAfterWrites(
-        memory[region]!,
-        () => random() < crashChance,
-        () => exercised.staleRefusals++,
-      ),
-    ]),
-  )
+  const { memory, stores } = simulatedRegions(regions, {
+    clock,
+    pause,
+    random,
+    crashChance: seed % 5 === 0 ? 0 : 0.03,
+    onStaleRefusal: () => exercised.staleRefusals++,
+  })
   const ringStore = new MemoryRingConfigStore(pause)
   // Three of the four regions to begin with, so a change can add one.
   const initial: RingLayout = {
